@@ -1,0 +1,68 @@
+"""The ``xibu`` command. Each domain adds its own commands; this file only wires them."""
+
+from __future__ import annotations
+
+import secrets
+
+import typer
+from rich.console import Console
+
+from service.config import get_settings
+
+app = typer.Typer(help="西部计划文书签署平台 Xibu Docs", no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+
+@app.command()
+def init(
+    admin_username: str = typer.Option("admin", help="自治区项目办管理员用户名"),
+    admin_password: str | None = typer.Option(
+        None, envvar="XIBU_ADMIN_PASSWORD", help="管理员密码（缺省时随机生成并打印一次）"
+    ),
+) -> None:
+    """Create or upgrade the database schema and the region office with its first admin. Idempotent."""
+    from service.organizations.service import region_office
+    from service.users.service import create_user, get_by_username
+    from storage import migrate
+    from storage.db import get_engine, session_scope
+    from storage.models import Role
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.database_url)
+    with session_scope(get_engine()) as session:
+        office = region_office(session)
+        if get_by_username(session, admin_username) is None:
+            password = admin_password or secrets.token_urlsafe(12)
+            create_user(
+                session,
+                username=admin_username,
+                password=password,
+                role=Role.REGION_ADMIN,
+                display_name="自治区项目办管理员",
+                organization_id=office.id,
+            )
+            if admin_password is None:
+                console.print(f"已创建管理员 {admin_username}，初始密码：{password}（请登录后修改）")
+    console.print("数据库已就绪。")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    workers: int = typer.Option(1, help="进程数（PostgreSQL 下可多进程）"),
+) -> None:
+    """Run the web service."""
+    import uvicorn
+
+    uvicorn.run("service.main:app", host=host, port=port, workers=workers, log_level="info")
+
+
+def _register_domains() -> None:
+    from service.imports.cli import import_sheet
+
+    app.command("import")(import_sheet)
+
+
+_register_domains()

@@ -1,0 +1,56 @@
+"""The one Settings object. Every knob is an environment variable with the ``XIBU_`` prefix."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XIBU_", env_file=".env", extra="ignore")
+
+    environment: str = Field(default="development", description="development | test | production")
+    database_url: str = "sqlite:///var/xibu.db"
+    data_dir: Path = Path("var")
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Signs bearer tokens. Outside development it must be set explicitly: a random per-process
+    # secret would log everyone out on restart and break several stateless app processes.
+    secret_key: str = ""
+    access_token_minutes: int = 30
+
+    max_upload_bytes: int = 20 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _require_secrets_outside_development(self) -> Settings:
+        if not self.secret_key:
+            if self.environment == "production":
+                raise ValueError("XIBU_SECRET_KEY must be set in production")
+            self.secret_key = _development_secret(self.data_dir)
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _development_secret(data_dir: Path) -> str:
+    """A secret kept in the data folder, so development tokens survive a restart."""
+    path = data_dir / "secret.key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.write_text(value)
+        path.chmod(0o600)
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,65 @@
+"""Request dependencies shared by every domain: the session, the current user and their scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from service.config import Settings, get_settings
+from service.errors import Forbidden, Unauthorized
+from service.users.scope import Scope, scope_for
+from service.users.security import read_access_token
+from storage.db import get_engine
+from storage.models import Role, User
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_session() -> Iterator[Session]:
+    """One transaction per request: commit when the handler returns, roll back on any error."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_current_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    user_id = read_access_token(token, settings.secret_key) if token else None
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.active:
+        raise Unauthorized("未登录或登录已过期，请重新登录")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_scope(session: SessionDep, user: CurrentUser) -> Scope:
+    return scope_for(session, user)
+
+
+CurrentScope = Annotated[Scope, Depends(get_scope)]
+
+
+def require_roles(*roles: Role):  # type: ignore[no-untyped-def]
+    """A dependency that lets only the given roles through (403 otherwise)."""
+
+    def _check(user: CurrentUser) -> User:
+        if Role(user.role) not in roles:
+            raise Forbidden("当前账号无权执行此操作")
+        return user
+
+    return Depends(_check)

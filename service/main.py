@@ -1,0 +1,47 @@
+"""The FastAPI application: mounts each domain's router, one error handler, health check."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from service.errors import install_handlers
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="西部计划文书签署平台 Xibu Docs",
+        version="0.1.0",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    install_handlers(app)
+    api = APIRouter(prefix="/api/v1")
+    for router in _domain_routers():
+        api.include_router(router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        from sqlalchemy import text
+
+        from storage.db import get_engine
+
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+def _domain_routers() -> list[APIRouter]:
+    """Every domain's JSON API, in one list so the mounting order is obvious."""
+    from service.cohorts.routes import router as cohorts
+    from service.imports.routes import router as imports
+    from service.organizations.routes import router as organizations
+    from service.users.routes import router as users
+    from service.volunteers.routes import router as volunteers
+
+    return [users, cohorts, organizations, imports, volunteers]
+
+
+app = create_app()

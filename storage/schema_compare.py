@@ -1,0 +1,24 @@
+"""How autogenerate and the drift check compare models to a database (shared by both)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String
+from sqlmodel.sql.sqltypes import AutoString
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    # Keep migrations free of sqlmodel imports: AutoString is a plain VARCHAR.
+    if type_ == "type" and isinstance(obj, AutoString):
+        length = f"length={obj.length}" if obj.length else ""
+        return f"sa.String({length})"
+    return False
+
+
+def compare_type(
+    ctx: Any, inspected: Any, metadata_column: Any, inspected_type: Any, metadata_type: Any
+) -> bool | None:
+    if isinstance(metadata_type, AutoString) and isinstance(inspected_type, String):
+        return bool(metadata_type.length != inspected_type.length)
+    return None
