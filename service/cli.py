@@ -61,8 +61,10 @@ def serve(
 
 def _register_domains() -> None:
     from service.imports.cli import import_sheet
+    from service.users.cli import users_app
 
     app.command("import")(import_sheet)
+    app.add_typer(users_app, name="users")
 
 
 _register_domains()

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = 20 * 1024 * 1024
 
+    # Job queue. Empty: derived from the database (SQLite file beside the data, or tables in
+    # PostgreSQL), so the embedded default needs no extra server. "redis://…" uses Redis.
+    queue_url: str = ""
+    # LibreOffice instances for document conversion; 0 means one per core.
+    converters: int = 0
+
     @model_validator(mode="after")
     def _require_secrets_outside_development(self) -> Settings:
         if not self.secret_key:

@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.cohorts.rules import RuleViolation
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -80,6 +82,11 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
         return problem(exc.status, _TITLES.get(exc.status, "错误"), exc.message, exc.code, **exc.extra)
+
+    @app.exception_handler(RuleViolation)
+    async def _rule(_request: Request, exc: RuleViolation) -> JSONResponse:
+        # A programme rule refused the data the client sent; the message says which rule.
+        return problem(422, _TITLES[422], exc.message, exc.code)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

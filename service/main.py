@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from service.errors import install_handlers
+from service.logging import install as install_log_redaction
 
 
 def create_app() -> FastAPI:
+    install_log_redaction()
     app = FastAPI(
         title="西部计划文书签署平台 Xibu Docs",
         version="0.1.0",
@@ -35,13 +37,14 @@ def create_app() -> FastAPI:
 
 def _domain_routers() -> list[APIRouter]:
     """Every domain's JSON API, in one list so the mounting order is obvious."""
+    from service.appraisals.routes import router as appraisals
     from service.cohorts.routes import router as cohorts
     from service.imports.routes import router as imports
     from service.organizations.routes import router as organizations
     from service.users.routes import router as users
     from service.volunteers.routes import router as volunteers
 
-    return [users, cohorts, organizations, imports, volunteers]
+    return [users, cohorts, organizations, imports, volunteers, appraisals]
 
 
 app = create_app()

@@ -169,6 +169,14 @@ def full_years_served(report_date: date, last_day: date) -> int:
     return max(years, 0)
 
 
+# --- tracks and project types (实施方案 一 and 附件1) -------------------------------------------------
+
+# 基础教育…基层社会管理 are this plan's tracks; 服务新疆 and 服务西藏 are national tracks that volunteers
+# recruited in Inner Mongolia may also serve in.
+TRACKS = ("基础教育", "服务三农", "医疗卫生", "基层青年工作", "基层社会管理", "服务新疆", "服务西藏")
+PROJECT_TYPES = ("全国项目", "地方项目")
+
+
 # --- caps on posts and appraisals ------------------------------------------------------------------
 
 COUNTY_LEVEL_POST_CAP = 0.10  # 实施方案 二(一)2: 县级及以上机关岗位数须严格控制在10%以内
@@ -325,7 +333,7 @@ def parse_cohort_code(code: str) -> int:
     parts = code.split("-")
     if (
         len(parts) != 2
-        or not all(p.isdigit() and len(p) == 4 for p in parts)
+        or not all(p.isascii() and p.isdigit() and len(p) == 4 for p in parts)
         or int(parts[1]) != int(parts[0]) + 1
     ):
         raise RuleViolation(f"年度“{code}”格式应为“2020-2021”", "cohort_code")

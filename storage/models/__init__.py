@@ -1,7 +1,9 @@
 """All tables. Importing this package registers every table on SQLModel.metadata."""
 
 from storage.models.appraisal import Appraisal, AppraisalGrade
+from storage.models.batch import Batch, BatchItem, BatchStatus, ItemStatus
 from storage.models.cohort import Cohort
+from storage.models.document import Document, DocumentRevision, DocumentStatus, TemplateVersion
 from storage.models.imports import ImportRun
 from storage.models.organization import Organization, OrgKind
 from storage.models.user import Role, User
@@ -10,13 +12,21 @@ from storage.models.volunteer import Post, ServiceTerm, Volunteer
 __all__ = [
     "Appraisal",
     "AppraisalGrade",
+    "Batch",
+    "BatchItem",
+    "BatchStatus",
     "Cohort",
+    "Document",
+    "DocumentRevision",
+    "DocumentStatus",
     "ImportRun",
+    "ItemStatus",
     "OrgKind",
     "Organization",
     "Post",
     "Role",
     "ServiceTerm",
+    "TemplateVersion",
     "User",
     "Volunteer",
 ]

@@ -1,0 +1,87 @@
+"""Find each party's signature anchor in a rendered PDF, so signing places fields without coordinates in code.
+
+Templates carry, in every signature block, the text ``XIBU-SIG:<party>`` in 4 pt white (invisible in
+print, present in the text layer). The anchor marks the *centre* of the space left for that party's
+stamp or signature: a layout change in a template moves the field with it.
+
+Coordinates are PDF user space (points, origin bottom-left), what pyHanko's ``SigFieldSpec.box`` takes.
+Poppler's ``pdftotext -bbox`` is used because it returns whole words with their boxes; the tokens
+have no spaces, so each is one word whatever runs LibreOffice split it into.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from doc_templates.kinds import ANCHOR_PREFIX, Kind
+
+__all__ = ["AnchorBox", "AnchorsMissing", "find_anchors", "require_anchors"]
+
+_XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+@dataclass(frozen=True)
+class AnchorBox:
+    page_index: int  # 0-based
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2
+
+    def field_box(self, width: float, height: float) -> tuple[int, int, int, int]:
+        """A ``width`` × ``height`` field centred on the anchor, as pyHanko's (x1, y1, x2, y2)."""
+        cx, cy = self.center
+        return (round(cx - width / 2), round(cy - height / 2), round(cx + width / 2), round(cy + height / 2))
+
+
+class AnchorsMissing(ValueError):
+    def __init__(self, kind: str, parties: list[str]) -> None:
+        super().__init__(f"{kind}: no signature anchor for {', '.join(parties)}")
+        self.parties = parties
+
+
+def find_anchors(pdf_bytes: bytes) -> dict[str, AnchorBox]:
+    """Party → anchor box for every anchor in the PDF; a party anchored twice keeps its first place."""
+    with tempfile.TemporaryDirectory(prefix="xibu-anchors-") as tmp:
+        src = Path(tmp) / "in.pdf"
+        src.write_bytes(pdf_bytes)
+        html = subprocess.run(
+            ["pdftotext", "-bbox", "-q", str(src), "-"], capture_output=True, check=True
+        ).stdout
+    root = ET.fromstring(html)
+    found: dict[str, AnchorBox] = {}
+    for index, page in enumerate(root.iter(f"{_XHTML}page")):
+        height = float(page.attrib["height"])
+        for word in page.iter(f"{_XHTML}word"):
+            text = (word.text or "").strip()
+            if not text.startswith(ANCHOR_PREFIX):
+                continue
+            party = text[len(ANCHOR_PREFIX) :]
+            if party in found:
+                continue
+            # pdftotext measures from the top of the page; PDF user space from the bottom.
+            found[party] = AnchorBox(
+                page_index=index,
+                x0=float(word.attrib["xMin"]),
+                y0=height - float(word.attrib["yMax"]),
+                x1=float(word.attrib["xMax"]),
+                y1=height - float(word.attrib["yMin"]),
+            )
+    return found
+
+
+def require_anchors(kind: Kind, pdf_bytes: bytes) -> dict[str, AnchorBox]:
+    """The anchors of ``kind``'s parties, in signing order; raises if any party has none."""
+    found = find_anchors(pdf_bytes)
+    lacking = [p for p in kind.parties if p not in found]
+    if lacking:
+        raise AnchorsMissing(kind.code, lacking)
+    return {p: found[p] for p in kind.parties}

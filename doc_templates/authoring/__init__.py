@@ -1,0 +1,1 @@
+"""Scripts that author the built-in templates; not imported at run time."""

@@ -1,0 +1,1 @@
+"""Headless LibreOffice driven over UNO; use it through ``doc_templates.convert``."""

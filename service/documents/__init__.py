@@ -1,0 +1,1 @@
+"""Issued documents: verification codes, QR payloads, batches and the registry."""

@@ -1,0 +1,145 @@
+"""Three parties sign in order; every verifier we have agrees the result is sound."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import FieldMDPAction, MDPPerm
+
+import signing as S
+
+from .conftest import FIELDS, Signed, trust
+
+
+class TestSignedAgreement:
+    def test_each_signature_intact_valid_trusted_timestamped(self, signed: Signed, pki: S.Pki) -> None:
+        status = S.validate_pdf(signed.final, trust(pki))
+        assert [s.field_name for s in status.signatures] == ["party_a", "party_b", "party_c"]
+        for s in status.signatures:
+            assert s.ok, s.problem
+            assert not s.revoked
+            assert s.signing_time is not None
+        assert status.doc_timestamps == 1 and status.doc_timestamps_ok
+        assert status.ok
+
+    def test_signers_are_the_expected_certificates(self, signed: Signed, pki: S.Pki) -> None:
+        status = S.validate_pdf(signed.final, trust(pki))
+        assert [s.signer_serial for s in status.signatures] == [sp.cert.serial_number for sp in signed.signers]
+        assert "CN=吉𠮷䶮" in status.signatures[1].signer_subject
+
+    def test_pades_settings_and_certification(self, signed: Signed) -> None:
+        reader = PdfFileReader(io.BytesIO(signed.final))
+        sigs = reader.embedded_regular_signatures
+        assert [e.sig_object["/SubFilter"] for e in sigs] == ["/ETSI.CAdES.detached"] * 3
+        assert all(e.md_algorithm == "sha256" for e in sigs)
+        assert sigs[0].docmdp_level == MDPPerm.FILL_FORMS  # certified: fill forms and sign
+        assert sigs[1].fieldmdp is not None and sigs[1].fieldmdp.action == FieldMDPAction.EXCLUDE
+        assert sigs[1].fieldmdp.fields == ["party_c"]
+        assert sigs[2].fieldmdp is not None and sigs[2].fieldmdp.action == FieldMDPAction.ALL
+        assert sigs[2].docmdp_level == MDPPerm.NO_CHANGES
+
+    def test_each_party_adds_one_incremental_update(self, signed: Signed, sample_pdf: bytes) -> None:
+        prev = sample_pdf
+        for rev in signed.revisions:
+            assert rev.startswith(prev)
+            prev = rev
+        assert signed.final.startswith(signed.revisions[-1])
+
+    def test_pdfsig_reports_every_signature_valid(self, signed: Signed, tmp_path: Path) -> None:
+        f = tmp_path / "signed.pdf"
+        f.write_bytes(signed.final)
+        out = subprocess.run(["pdfsig", str(f)], capture_output=True, text=True, timeout=60).stdout
+        assert out.count("Signature Validation: Signature is Valid.") == 3, out
+        assert out.count("Signature Type: ETSI.CAdES.detached") == 3
+
+    def test_pdfsig_trusts_our_root(self, signed: Signed, pki: S.Pki, tmp_path: Path) -> None:
+        if shutil.which("certutil") is None:
+            pytest.fail("certutil missing: apt-get install libnss3-tools")
+        db = tmp_path / "nss"
+        db.mkdir()
+        (tmp_path / "root.pem").write_bytes(pki.root_pem)
+        subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
+        subprocess.run(
+            ["certutil", "-A", "-n", "xibu-root", "-t", "CT,C,C", "-i", str(tmp_path / "root.pem"), "-d", f"sql:{db}"],
+            check=True,
+        )
+        (tmp_path / "signed.pdf").write_bytes(signed.final)
+        out = subprocess.run(
+            ["pdfsig", "-nssdir", f"sql:{db}", str(tmp_path / "signed.pdf")], capture_output=True, text=True, timeout=60
+        ).stdout
+        assert out.count("Certificate Validation: Certificate is Trusted.") == 3, out
+
+    def test_pyhanko_cli_validates_with_our_root(self, signed: Signed, pki: S.Pki, tmp_path: Path) -> None:
+        cli = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "pyhanko"
+        exe = str(cli) if cli.exists() else shutil.which("pyhanko")
+        assert exe, "pyhanko CLI missing: pip install pyhanko-cli"
+        (tmp_path / "root.pem").write_bytes(pki.root_pem)
+        (tmp_path / "signed.pdf").write_bytes(signed.final)
+        # --no-revocation-check: the CLI fetches CRLs from the URLs in the certificates,
+        # which are not served in tests; revocation is covered by test_pki.
+        res = subprocess.run(
+            [exe, "sign", "validate", "--trust-replace", "--trust", str(tmp_path / "root.pem"),
+             "--no-revocation-check", "--executive-summary", str(tmp_path / "signed.pdf")],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        )
+        lines = [ln for ln in res.stdout.splitlines() if ln.startswith("party_")]
+        assert len(lines) == 3 and all(ln.endswith(":VALID") for ln in lines), res.stdout + res.stderr
+        assert res.returncode == 0
+
+
+class TestTampering:
+    def test_change_after_last_signature_is_detected(self, signed: Signed, pki: S.Pki) -> None:
+        w = IncrementalPdfFileWriter(io.BytesIO(signed.revisions[-1]))
+        page = w.root["/Pages"]["/Kids"][0].get_object()
+        page[generic.pdf_name("/Rotate")] = generic.NumberObject(90)
+        w.update_container(page)
+        out = io.BytesIO()
+        w.write(out)
+        status = S.validate_pdf(out.getvalue(), trust(pki))
+        assert not status.ok
+        assert all(s.intact and s.valid for s in status.signatures)
+        assert not status.signatures[-1].modifications_ok
+        assert status.signatures[-1].modification_level == "OTHER"
+
+    def test_resigning_a_signed_field_is_refused(self, signed: Signed, pki: S.Pki) -> None:
+        with pytest.raises(S.SigningError):
+            S.sign_pdf(signed.revisions[-1], signed.signers[0], FIELDS[0], timestamper=_tsa(pki))
+
+    def test_second_certification_is_refused(self, signed: Signed, pki: S.Pki) -> None:
+        with pytest.raises(S.SigningError):
+            S.sign_pdf(signed.revisions[0], signed.signers[1], FIELDS[1], timestamper=_tsa(pki), certify=True)
+
+
+class TestTimestampFailure:
+    def test_unreachable_tsa_raises_and_returns_nothing(self, signed: Signed, sample_pdf: bytes) -> None:
+        dead = S.http_timestamper("http://127.0.0.1:9/tsa", timeout=2)
+        with pytest.raises(S.TimestampUnavailable) as err:
+            S.sign_pdf(sample_pdf, signed.signers[0], FIELDS[0], timestamper=dead, certify=True)
+        assert "时间戳" in err.value.reason
+
+    def test_rejecting_tsa_raises(self, signed: Signed, sample_pdf: bytes, pki: S.Pki) -> None:
+        class Refusing(S.LocalTimeStamper):
+            def request_tsa_response(self, req):  # type: ignore[no-untyped-def]
+                from signing.timestamps import _rejection
+
+                return _rejection("system down", "system_failure")
+
+        tsa = Refusing(pki.tsa_key(), pki.tsa_cert, (pki.issuing_cert,))
+        with pytest.raises(S.TimestampUnavailable):
+            S.sign_pdf(sample_pdf, signed.signers[0], FIELDS[0], timestamper=tsa, certify=True)
+
+    def test_lta_with_dead_tsa_raises(self, signed: Signed, pki: S.Pki) -> None:
+        dead = S.http_timestamper("http://127.0.0.1:9/tsa", timeout=2)
+        with pytest.raises(S.TimestampUnavailable):
+            S.finish_lta(signed.revisions[-1], trust(pki), timestamper=dead)
+
+
+def _tsa(pki: S.Pki) -> S.LocalTimeStamper:
+    return S.LocalTimeStamper(pki.tsa_key(), pki.tsa_cert, (pki.issuing_cert,))

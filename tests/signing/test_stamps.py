@@ -1,0 +1,70 @@
+"""Visible stamps draw every character of a name, rare ones included, or refuse."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from fontTools.ttLib import TTFont
+from pypdf import PdfReader
+
+import signing as S
+
+from .conftest import Signed
+
+RARE = "𠮷䶮堃㛃"
+
+
+def _tounicode_codepoints(pdf: bytes, field: str) -> set[int]:
+    """Code points mapped by the ToUnicode CMaps of the fonts in ``field``'s appearance."""
+    reader = PdfReader(io.BytesIO(pdf))
+    found: set[int] = set()
+
+    def walk(xobj: object) -> None:
+        res = xobj.get("/Resources", {})  # type: ignore[attr-defined]
+        for font in res.get("/Font", {}).values():
+            font = font.get_object()
+            if "/ToUnicode" in font:
+                cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+                for hexstr in re.findall(r"<([0-9A-Fa-f]{4,8})>\s*$", cmap, re.M):
+                    b = bytes.fromhex(hexstr)
+                    found.update(ord(c) for c in b.decode("utf-16-be", errors="ignore"))
+                for hexstr in re.findall(r"<[0-9A-Fa-f]+>\s*<([0-9A-Fa-f]{4,8})>", cmap):
+                    found.update(ord(c) for c in bytes.fromhex(hexstr).decode("utf-16-be", errors="ignore"))
+        for sub in res.get("/XObject", {}).values():
+            walk(sub.get_object())
+
+    for annot in reader.pages[0].get("/Annots", []):
+        annot = annot.get_object()
+        if annot.get("/T") == field:
+            walk(annot["/AP"]["/N"].get_object())
+    return found
+
+
+class TestStampGlyphs:
+    def test_rare_name_is_in_the_embedded_font(self, signed: Signed) -> None:
+        mapped = _tounicode_codepoints(signed.final, "party_b")
+        for ch in "吉𠮷䶮乙方志愿者签署人":
+            assert ord(ch) in mapped, f"{ch} U+{ord(ch):04X} missing from stamp font"
+
+    @pytest.mark.parametrize("ch", list(RARE))
+    def test_font_for_rare_character_has_the_glyph(self, fonts: S.StampFonts, ch: str) -> None:
+        data = fonts.font_for(f"签署人：张{ch}")
+        cmap = TTFont(io.BytesIO(data)).getBestCmap()
+        assert ord(ch) in cmap and cmap[ord(ch)] != ".notdef"
+
+    def test_common_name_uses_small_prebuilt_face(self, fonts: S.StampFonts) -> None:
+        data = fonts.font_for("甲方（服务县项目办）签署人：王小明 签署时间：2020-08-14 09:30:00")
+        assert len(TTFont(io.BytesIO(data)).getGlyphOrder()) < 5000
+
+    def test_character_no_face_has_is_refused(self, fonts: S.StampFonts) -> None:
+        with pytest.raises(S.StampGlyphMissing) as err:
+            fonts.font_for("签署人：\U0002FFFD")
+        assert err.value.missing == "\U0002FFFD"
+
+    def test_stamp_text_lines(self) -> None:
+        from datetime import UTC, datetime
+
+        spec = S.StampSpec("乙方（志愿者）", "吉𠮷", datetime(2020, 8, 14, 1, 30, tzinfo=UTC))
+        assert spec.lines() == ("乙方（志愿者）", "签署人：吉𠮷", "签署时间：2020-08-14 09:30:00")
