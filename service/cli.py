@@ -59,11 +59,28 @@ def serve(
     uvicorn.run("service.main:app", host=host, port=port, workers=workers, log_level="info")
 
 
+@app.command()
+def worker(
+    workers: int = typer.Option(1, help="本进程内的并发任务数"),
+) -> None:
+    """Run queued jobs (batch issuance) until stopped. Several may run, on one machine or several."""
+    from huey.consumer import Consumer
+
+    import service.documents.tasks  # noqa: F401  (registers the tasks)
+    from service.jobs import queue
+
+    Consumer(queue(), workers=workers, worker_type="thread").run()
+
+
 def _register_domains() -> None:
+    from service.demo.cli import demo
+    from service.documents.cli import issue_app
     from service.imports.cli import import_sheet
     from service.users.cli import users_app
 
     app.command("import")(import_sheet)
+    app.command("demo")(demo)
+    app.add_typer(issue_app, name="issue")
     app.add_typer(users_app, name="users")
 
 

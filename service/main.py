@@ -39,12 +39,13 @@ def _domain_routers() -> list[APIRouter]:
     """Every domain's JSON API, in one list so the mounting order is obvious."""
     from service.appraisals.routes import router as appraisals
     from service.cohorts.routes import router as cohorts
+    from service.documents.routes import router as documents
     from service.imports.routes import router as imports
     from service.organizations.routes import router as organizations
     from service.users.routes import router as users
     from service.volunteers.routes import router as volunteers
 
-    return [users, cohorts, organizations, imports, volunteers, appraisals]
+    return [users, cohorts, organizations, imports, volunteers, appraisals, documents]
 
 
 app = create_app()

@@ -5,12 +5,8 @@ locks (``fields``), visible stamps (``stamps``), time stamps (``timestamps``), s
 (``sign``) and validation (``validate``). Nothing here imports ``service`` or ``storage``.
 """
 
-from .errors import KeyStoreError, PkiError, SigningError, StampGlyphMissing, TimestampUnavailable
-from .fields import CERTIFY_PERMISSION, FieldSpec, field_plan
-from .keys import KeyStore, MasterKey, PrivateKey, SignerSpec, generate_key, import_pkcs12
-from .pki import (
+from .certs import (
     CertSubject,
-    Pki,
     Revocation,
     build_crl,
     create_issuing_ca,
@@ -18,6 +14,10 @@ from .pki import (
     create_tsa,
     issue_signing_cert,
 )
+from .errors import KeyStoreError, PkiError, SigningError, StampGlyphMissing, TimestampUnavailable
+from .fields import CERTIFY_PERMISSION, FieldSpec, field_plan
+from .keys import KeyStore, MasterKey, PrivateKey, SignerSpec, generate_key, import_pkcs12
+from .pki import Pki
 from .sign import finish_lta, sign_pdf
 from .stamps import DEFAULT_FACES, FaceRef, StampFonts, StampSpec, prepare_fonts
 from .timestamps import TSA_POLICY_OID, LocalTimeStamper, TimeStamper, http_timestamper

@@ -226,7 +226,8 @@ def import_pkcs12(data: bytes, password: str | bytes | None) -> SignerSpec:
         raise PkiError("PKCS#12 文件中没有签名证书。", "no certificate")
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise PkiError("不支持的私钥类型（仅支持 ECDSA 与 RSA）。", type(key).__name__)
-    if key.public_key().public_numbers() != cert.public_key().public_numbers():
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(*spki) != cert.public_key().public_bytes(*spki):
         raise PkiError("PKCS#12 文件中的私钥与证书不匹配。", "key/cert mismatch")
     _check_signing_cert(cert)
     return SignerSpec(key=key, cert=cert, chain=tuple(extra or ()))

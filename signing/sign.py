@@ -94,8 +94,16 @@ def pades_metadata(field_name: str, *, certify: bool, permission: MDPPerm) -> si
     )
 
 
-def _existing_fields(reader: PdfFileReader) -> dict[str, bool]:
-    return {name: value is not None for name, value, _ in ph_fields.enumerate_sig_fields(reader)}
+def _existing_fields(writer: IncrementalPdfFileWriter) -> dict[str, tuple[bool, MDPPerm | None]]:
+    """Field name → (already signed, DocMDP value its /Lock asks for)."""
+    out: dict[str, tuple[bool, MDPPerm | None]] = {}
+    for name, value, ref in ph_fields.enumerate_sig_fields(writer):
+        lock = ref.get_object().get("/Lock")
+        perm = None
+        if lock is not None and "/P" in lock.get_object():
+            perm = MDPPerm(int(lock.get_object()["/P"]))
+        out[name] = (value is not None, perm)
+    return out
 
 
 def sign_pdf(
@@ -129,11 +137,10 @@ def sign_pdf(
     :param fonts: required with ``stamp``: the stamp font cache.
     :return: the signed PDF (the input plus one incremental update).
     """
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    existing = _existing_fields(reader)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    existing = _existing_fields(writer)
     if certify:
-        if any(existing.values()):
+        if any(signed for signed, _ in existing.values()):
             raise SigningError("文件已有签名，不能再作认证签名。", "certify on a signed document")
         plan = field_plan([field, *later_fields])
         for spec in plan:
@@ -144,13 +151,14 @@ def sign_pdf(
     else:
         if later_fields:
             raise SigningError("只有认证签名可以预建其他签名域。", "later_fields without certify")
-        if existing.get(field.name):
+        if existing.get(field.name, (False, None))[0]:
             raise SigningError("该签名域已经签署。", f"field {field.name} already signed")
         if field.name not in existing:
             if existing:
                 raise SigningError("找不到该方的签名域。", f"field {field.name} missing")
-            ph_fields.append_signature_field(writer, field_plan([field])[0])
-        permission = _field_permission(reader, field.name) or CERTIFY_PERMISSION
+            ph_fields.append_signature_field(writer, field_plan([field])[0])  # sole field: locks all
+            existing[field.name] = (False, MDPPerm.NO_CHANGES)
+        permission = existing[field.name][1] or CERTIFY_PERMISSION
 
     style, params = (None, None)
     if stamp is not None:
@@ -174,16 +182,6 @@ def sign_pdf(
         raise SigningError("签署失败。", str(exc)) from exc
     log.info("signed field %s (certify=%s, %d bytes)", field.name, certify, out.tell())
     return out.getvalue()
-
-
-def _field_permission(reader: PdfFileReader, name: str) -> MDPPerm | None:
-    """The DocMDP value the field's own /Lock asks for (the last field asks for 1)."""
-    for fname, _, ref in ph_fields.enumerate_sig_fields(reader):
-        if fname == name:
-            lock = ref.get_object().get("/Lock")
-            if lock is not None and "/P" in lock.get_object():
-                return MDPPerm(int(lock.get_object()["/P"]))
-    return None
 
 
 def finish_lta(pdf: bytes, trust: TrustSpec, *, timestamper: TimeStamper) -> bytes:
@@ -218,9 +216,7 @@ def finish_lta(pdf: bytes, trust: TrustSpec, *, timestamper: TimeStamper) -> byt
         raise SigningError("签名证书无法验证（可能已被吊销），不能补充长期验证数据。", repr(exc)) from exc
     out = io.BytesIO()
     try:
-        signers.PdfTimeStamper(timestamper).timestamp_pdf(
-            writer, "sha256", validation_context=vc, output=out
-        )
+        signers.PdfTimeStamper(timestamper).timestamp_pdf(writer, "sha256", validation_context=vc, output=out)
     except _TS_ERRORS as exc:
         raise TimestampUnavailable(type(exc).__name__) from None
     except PhSigningError as exc:

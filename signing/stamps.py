@@ -163,7 +163,9 @@ class StampFonts:
         with self._lock:
             if name not in self._tiers:
                 ref = self.faces[0]
-                key = hashlib.sha256(f"{_VERSION}|{ref}|{os.path.getmtime(ref.path)}".encode()).hexdigest()[:16]
+                key = hashlib.sha256(f"{_VERSION}|{ref}|{os.path.getmtime(ref.path)}".encode()).hexdigest()[
+                    :16
+                ]
                 path = self.cache_dir / f"stamp-{name}-{key}.otf"
                 if not path.exists():
                     self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -229,7 +231,9 @@ class StampFonts:
         return style, {"role": role, "name": name, "when": when}
 
 
-def prepare_fonts(cache_dir: str | os.PathLike[str], faces: tuple[FaceRef, ...] = DEFAULT_FACES) -> StampFonts:
+def prepare_fonts(
+    cache_dir: str | os.PathLike[str], faces: tuple[FaceRef, ...] = DEFAULT_FACES
+) -> StampFonts:
     """Build the pre-subset stamp faces now, so no signing request waits for them.
 
     :param cache_dir: a writable directory outside the repository (e.g. ``$XIBU_DATA_DIR/fonts``).

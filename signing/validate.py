@@ -131,7 +131,9 @@ async def _validate(pdf: bytes, trust: TrustSpec) -> DocumentStatus:
             continue
         try:
             st = await async_validate_pdf_signature(
-                emb, signer_validation_context=validation_context(trust), ts_validation_context=validation_context(trust)
+                emb,
+                signer_validation_context=validation_context(trust),
+                ts_validation_context=validation_context(trust),
             )
         except Exception as exc:  # malformed signatures raise instead of reporting (field notes)
             results.append(_failed(emb.field_name, f"unreadable signature: {exc!r}"))

@@ -17,7 +17,7 @@ from sqlmodel import Session, func, select
 from service.appraisals.schemas import AppraisalIn, CapSummary, EligibilityRead, TermEligibility
 from service.cohorts import rules
 from service.errors import AppError, Conflict, NotFound
-from service.users.scope import Scope, scoped_appraisals
+from service.users.scope import Scope, scoped_appraisals, scoped_terms
 from service.volunteers.service import get_term_row
 from storage.models import Appraisal, AppraisalGrade, Cohort, ServiceTerm
 from storage.models.base import utcnow
@@ -82,7 +82,16 @@ def record(session: Session, scope: Scope, user_id: int | None, items: list[Appr
             )
         seen.add(key)
 
-    terms = {item.term_id: get_term_row(session, scope, item.term_id) for item in items}
+    wanted = sorted({item.term_id for item in items})
+    terms: dict[int, ServiceTerm] = {
+        t.id: t
+        for t in session.exec(scoped_terms(scope).where(ServiceTerm.id.in_(wanted))).all()  # type: ignore[union-attr]
+        if t.id is not None
+    }
+    missing = [term_id for term_id in wanted if term_id not in terms]
+    if missing:
+        # Out of scope reads the same as missing, so ids cannot be probed.
+        raise NotFound(f"服务记录（编号{missing[0]}）不存在")
     for item in items:
         agreed = terms[item.term_id].agreed_years
         if item.service_year > agreed:

@@ -25,8 +25,25 @@ _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 _RARE = ["𠮷", "䶮", "堃", "㛃", "喆", "昇"]
 _ETHNIC = ["汉族"] * 8 + ["蒙古族", "满族", "回族", "达斡尔族"]
 _POLITICAL = ["共青团员"] * 6 + ["中共党员", "中共预备党员", "群众"]
-_UNIVERSITIES = ["内蒙古大学", "内蒙古师范大学", "内蒙古农业大学", "内蒙古工业大学", "陕西师范大学", "吉林大学", "兰州大学"]
-_MAJORS = ["汉语言文学", "数学与应用数学", "农学", "临床医学", "行政管理", "社会工作", "计算机科学与技术", "英语"]
+_UNIVERSITIES = [
+    "内蒙古大学",
+    "内蒙古师范大学",
+    "内蒙古农业大学",
+    "内蒙古工业大学",
+    "陕西师范大学",
+    "吉林大学",
+    "兰州大学",
+]
+_MAJORS = [
+    "汉语言文学",
+    "数学与应用数学",
+    "农学",
+    "临床医学",
+    "行政管理",
+    "社会工作",
+    "计算机科学与技术",
+    "英语",
+]
 _TRACK_UNITS = {
     "基础教育": ("{county}第一中学", "语文教师", False),
     "服务三农": ("{county}农牧和科技局", "农技推广", True),
@@ -42,7 +59,9 @@ def _id_number(rng: random.Random, birth: date, male: bool, league_code: str) ->
     return first17 + id_check_character(first17)
 
 
-def generate_rows(count: int, *, seed: int = 2020, start_year: int = 2020, rare_every: int = 7) -> list[dict[str, str]]:
+def generate_rows(
+    count: int, *, seed: int = 2020, start_year: int = 2020, rare_every: int = 7
+) -> list[dict[str, str]]:
     """``count`` invented volunteers in the intake sheet's layout, every track and league represented."""
     rng = random.Random(seed)
     leagues = regions().leagues
@@ -79,7 +98,7 @@ def generate_rows(count: int, *, seed: int = 2020, start_year: int = 2020, rare_
                 "服务旗县": county,
                 "服务单位": unit.format(county=county),
                 "岗位名称": post,
-                "县级及以上机关": "是" if county_level else "否",
+                "县级及以上机关": "是" if county_level and rng.random() < 0.15 else "否",
                 "服务期限(年)": str(rng.choice((1, 2, 3))),
                 "报到日期": f"{start_year}-07-{rng.randrange(20, 32)}",
             }

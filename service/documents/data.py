@@ -11,10 +11,19 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from doc_templates.context import DocumentMeta, NoticeData, Person, Placement
-from service.cohorts.rules import service_end
-from service.errors import NotFound
-from storage.models import Cohort, Organization, OrgKind, Post, ServiceTerm, Volunteer
+from doc_templates.context import (
+    AgreementData,
+    AppraisalData,
+    CertificateData,
+    DocumentMeta,
+    EvaluationData,
+    NoticeData,
+    Person,
+    Placement,
+)
+from service.cohorts.rules import agreement_periods, full_years_served, service_end
+from service.errors import AppError, NotFound
+from storage.models import Appraisal, Cohort, Organization, Post, ServiceTerm, Volunteer
 
 NUMBER_PREFIX = {
     "notice": "内蒙西部办",
@@ -103,15 +112,8 @@ def placement(rec: TermRecord) -> Placement:
 
 
 def notice_data(rec: TermRecord, *, code: str, issue_date: date, public_url: str) -> NoticeData:
-    meta = DocumentMeta(
-        number=document_number("notice", rec.cohort, rec.term),
-        code=code,
-        issue_date=issue_date,
-        public_url=public_url,
-        programme_year=rec.cohort.start_year,
-    )
     return NoticeData(
-        meta=meta,
+        meta=_meta("notice", rec, code, issue_date, public_url),
         person=person(rec.volunteer),
         placement=placement(rec),
         report_start=rec.cohort.report_window_start,
@@ -123,4 +125,119 @@ def planned_end(rec: TermRecord) -> date:
     return service_end(rec.term.report_date, rec.term.agreed_years)
 
 
-__all__ = ["OrgKind", "TermRecord", "document_number", "load_term", "load_terms", "notice_data", "placement"]
+def _meta(
+    kind: str, rec: TermRecord, code: str, issue_date: date, public_url: str, year: int | None = None
+) -> DocumentMeta:
+    return DocumentMeta(
+        number=document_number(kind, rec.cohort, rec.term, year=year),
+        code=code,
+        issue_date=issue_date,
+        public_url=public_url,
+        programme_year=rec.cohort.start_year,
+    )
+
+
+def agreement_data(
+    rec: TermRecord, year: int, *, code: str, issue_date: date, public_url: str, monthly_allowance: int
+) -> AgreementData:
+    """The agreement for service year ``year`` (实施方案 一: 服务协议一年一签)."""
+    periods = agreement_periods(rec.term.report_date, rec.term.agreed_years)
+    if not 1 <= year <= len(periods):
+        raise AppError(f"服务年度应为1至{len(periods)}，实际为{year}", status=422, code="bad_service_year")
+    period = periods[year - 1]
+    return AgreementData(
+        meta=_meta("agreement", rec, code, issue_date, public_url, year),
+        person=person(rec.volunteer),
+        placement=placement(rec),
+        year=year,
+        start=period.start,
+        end=period.end,
+        monthly_allowance=monthly_allowance,
+    )
+
+
+def grades_by_year(session: Session, term_id: int) -> dict[int, Appraisal]:
+    rows = session.exec(select(Appraisal).where(Appraisal.term_id == term_id)).all()
+    return {a.service_year: a for a in rows}
+
+
+def appraisal_data(
+    session: Session, rec: TermRecord, year: int, *, code: str, issue_date: date, public_url: str
+) -> AppraisalData:
+    periods = agreement_periods(rec.term.report_date, rec.term.agreed_years)
+    if not 1 <= year <= len(periods):
+        raise AppError(f"服务年度应为1至{len(periods)}，实际为{year}", status=422, code="bad_service_year")
+    assert rec.term.id is not None
+    graded = grades_by_year(session, rec.term.id).get(year)
+    return AppraisalData(
+        meta=_meta("appraisal", rec, code, issue_date, public_url, year),
+        person=person(rec.volunteer),
+        placement=placement(rec),
+        service_year=year,
+        start=periods[year - 1].start,
+        end=periods[year - 1].end,
+        self_summary="",
+        grade=graded.grade if graded else "",
+        unit_opinion=(graded.remarks or "") if graded else "",
+        county_opinion="",
+    )
+
+
+def _served(session: Session, rec: TermRecord, last_day: date | None) -> tuple[date, int, list[str]]:
+    end = last_day or planned_end(rec)
+    years = full_years_served(rec.term.report_date, end)
+    assert rec.term.id is not None
+    graded = grades_by_year(session, rec.term.id)
+    missing = [n for n in range(1, years + 1) if n not in graded]
+    if missing:
+        raise AppError(
+            "、".join(f"第{n}年" for n in missing) + "尚未记录年度考核，不能出具",
+            status=409,
+            code="appraisal_missing",
+        )
+    return end, years, [graded[n].grade for n in range(1, years + 1)]
+
+
+def evaluation_data(
+    session: Session,
+    rec: TermRecord,
+    *,
+    code: str,
+    issue_date: date,
+    public_url: str,
+    last_day: date | None = None,
+) -> EvaluationData:
+    end, years, grades = _served(session, rec, last_day)
+    return EvaluationData(
+        meta=_meta("evaluation", rec, code, issue_date, public_url),
+        person=person(rec.volunteer),
+        placement=placement(rec),
+        start=rec.term.report_date,
+        end=end,
+        years_served=years,
+        grades=tuple(grades),
+        self_appraisal="",
+        unit_opinion="",
+        county_opinion="",
+        region_opinion="",
+    )
+
+
+def certificate_data(
+    session: Session,
+    rec: TermRecord,
+    *,
+    code: str,
+    issue_date: date,
+    public_url: str,
+    last_day: date | None = None,
+) -> CertificateData:
+    end, years, _grades = _served(session, rec, last_day)
+    return CertificateData(
+        meta=_meta("certificate", rec, code, issue_date, public_url),
+        person=person(rec.volunteer),
+        placement=placement(rec),
+        start=rec.term.report_date,
+        end=end,
+        years_served=years,
+    )

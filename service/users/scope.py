@@ -71,11 +71,6 @@ def scoped_terms(scope: Scope, statement: Any = None) -> Any:
     return stmt.where(Post.unit_id == scope.unit_id)
 
 
-def scoped_volunteer_ids(scope: Scope) -> Any:
-    """The ids of volunteers with at least one term ``scope`` may see, as a subquery for ``in_``."""
-    return scoped_terms(scope, select(ServiceTerm.volunteer_id)).scalar_subquery()
-
-
 def scoped_appraisals(scope: Scope, statement: Any = None) -> Any:
     """Restrict a select over Appraisal to appraisals of terms ``scope`` may see."""
     from storage.models import Appraisal
@@ -101,3 +96,9 @@ def scoped_organizations(scope: Scope, statement: Any = None) -> Any:
     if scope.role is Role.COUNTY_OFFICE:
         return stmt.where(Organization.league == scope.league, Organization.county == scope.county)
     return stmt.where(Organization.id == scope.unit_id)
+
+
+def term_visible(session: Session, scope: Scope, term_id: int) -> bool:
+    """Whether one service term is inside ``scope`` (the single-object form of ``scoped_terms``)."""
+    stmt = scoped_terms(scope, select(ServiceTerm.id)).where(ServiceTerm.id == term_id)
+    return session.exec(stmt).first() is not None

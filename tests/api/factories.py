@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 
 from sqlmodel import Session
 

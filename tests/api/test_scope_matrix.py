@@ -61,7 +61,7 @@ def test_volunteer_list_shows_exactly_the_scope(client: TestClient, world: World
 def test_filters_never_widen_the_scope(client: TestClient, world: World, login: str) -> None:
     """Asking for another league, county or unit by name gives nothing beyond the scope."""
     visible = world.vid(*VISIBLE[login])
-    for params in [
+    cases: list[dict[str, Any]] = [
         {"league": LEAGUE_B},
         {"league": LEAGUE_A},
         {"county": COUNTY_B1},
@@ -71,7 +71,8 @@ def test_filters_never_widen_the_scope(client: TestClient, world: World, login: 
         {"cohort": "2020-2021"},
         {"name": "测试"},
         {"track": "基层青年工作"},
-    ]:
+    ]
+    for params in cases:
         for url in ("/api/v1/volunteers", "/api/v1/terms"):
             items = _get(client, world, login, url, **params).json()["items"]
             ids = {i["id"] if url.endswith("volunteers") else i["volunteer_id"] for i in items}

@@ -19,7 +19,9 @@ import signing as S
 
 MASTER = "test-master-key-not-for-production-0123456789"
 PUBLIC_URL = "https://xibu.example.cn"
-FONT_CACHE = Path(os.environ.get("XIBU_TEST_FONT_CACHE", Path(tempfile.gettempdir()) / "xibu-test-stamp-fonts"))
+FONT_CACHE = Path(
+    os.environ.get("XIBU_TEST_FONT_CACHE", Path(tempfile.gettempdir()) / "xibu-test-stamp-fonts")
+)
 
 ROLES = ("甲方（服务县项目办）", "乙方（志愿者）", "丙方（服务单位）")
 PARTIES = (
@@ -50,9 +52,19 @@ def sample_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     d = tmp_path_factory.mktemp("lo")
     make_docx(d / "agreement.docx")
     subprocess.run(
-        ["soffice", "--headless", f"-env:UserInstallation=file://{d}/profile", "--convert-to", "pdf",
-         "--outdir", str(d), str(d / "agreement.docx")],
-        check=True, capture_output=True, timeout=180,
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{d}/profile",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(d),
+            str(d / "agreement.docx"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     data = (d / "agreement.pdf").read_bytes()
     assert data.startswith(b"%PDF")
@@ -85,13 +97,20 @@ def common_name(spec: S.SignerSpec) -> str:
     return str(spec.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
 
 
-def sign_all(pdf: bytes, signers: tuple[S.SignerSpec, ...], tsa: S.TimeStamper, fonts: S.StampFonts) -> list[bytes]:
+def sign_all(
+    pdf: bytes, signers: tuple[S.SignerSpec, ...], tsa: S.TimeStamper, fonts: S.StampFonts
+) -> list[bytes]:
     out = []
     for i, signer in enumerate(signers):
         pdf = S.sign_pdf(
-            pdf, signer, FIELDS[i], timestamper=tsa, certify=i == 0,
+            pdf,
+            signer,
+            FIELDS[i],
+            timestamper=tsa,
+            certify=i == 0,
             later_fields=FIELDS[1:] if i == 0 else (),
-            stamp=S.StampSpec(ROLES[i], common_name(signer)), fonts=fonts,
+            stamp=S.StampSpec(ROLES[i], common_name(signer)),
+            fonts=fonts,
         )
         out.append(pdf)
     return out

@@ -20,7 +20,9 @@ class TestKeyStore:
     def test_key_file_is_not_a_readable_key(self, pki: S.Pki) -> None:
         blob = (pki.dir / "keys" / "issuing-ca.key").read_bytes()
         key = pki.keys.load("issuing-ca")
-        der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        der = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         assert der not in blob and b"PRIVATE KEY" not in blob
         with pytest.raises(ValueError):
             serialization.load_der_private_key(blob, password=None)
@@ -68,10 +70,17 @@ def _self_signed(key: S.PrivateKey, *, ca: bool) -> x509.Certificate:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "外部CA测试")])
     now = datetime.now(UTC)
     return (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + timedelta(days=30))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(not ca, not ca, False, False, False, ca, ca, False, False), critical=True)
+        .add_extension(
+            x509.KeyUsage(not ca, not ca, False, False, False, ca, ca, False, False), critical=True
+        )
         .sign(key, hashes.SHA256())
     )
 

@@ -28,7 +28,9 @@ class TestCertificates:
         assert eku.critical and list(eku.value) == [ExtendedKeyUsageOID.TIME_STAMPING]
 
     def test_party_certificate_profile(self, pki: S.Pki) -> None:
-        cert = pki.issue(S.CertSubject("达拉特旗项目办", "共青团达拉特旗委员会", "11150621MB0000001A"), "profile-test")
+        cert = pki.issue(
+            S.CertSubject("达拉特旗项目办", "共青团达拉特旗委员会", "11150621MB0000001A"), "profile-test"
+        )
         ku = _ext(cert, x509.KeyUsage).value
         assert ku.digital_signature and ku.content_commitment and not ku.key_cert_sign
         assert not _ext(cert, x509.BasicConstraints).value.ca
@@ -38,6 +40,7 @@ class TestCertificates:
         assert cdp[0].full_name[0].value == f"{PUBLIC_URL}/pki/crl"
         assert isinstance(cert.public_key(), S.generate_key().public_key().__class__)
 
+    @pytest.mark.filterwarnings("ignore:Attribute's length:UserWarning")
     def test_long_chinese_name_fits_64_characters(self, pki: S.Pki) -> None:
         name = "内蒙古自治区鄂尔多斯市乌审旗人民政府图克镇中心学校"  # > 64 UTF-8 bytes
         cert = pki.issue(S.CertSubject(name), "long-name")
@@ -70,7 +73,10 @@ class TestRevocation:
         crl = x509.load_der_x509_crl(pki.crls()[0])
         entry = crl.get_revoked_certificate_by_serial_number(victim)
         assert entry is not None
-        assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.key_compromise
+        assert (
+            entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+            == x509.ReasonFlags.key_compromise
+        )
         assert crl.is_signature_valid(pki.issuing_cert.public_key())  # type: ignore[arg-type]
 
         after = S.validate_pdf(signed, trust(pki))

@@ -31,7 +31,9 @@ class TestSignedAgreement:
 
     def test_signers_are_the_expected_certificates(self, signed: Signed, pki: S.Pki) -> None:
         status = S.validate_pdf(signed.final, trust(pki))
-        assert [s.signer_serial for s in status.signatures] == [sp.cert.serial_number for sp in signed.signers]
+        assert [s.signer_serial for s in status.signatures] == [
+            sp.cert.serial_number for sp in signed.signers
+        ]
         assert "CN=吉𠮷䶮" in status.signatures[1].signer_subject
 
     def test_pades_settings_and_certification(self, signed: Signed) -> None:
@@ -67,12 +69,26 @@ class TestSignedAgreement:
         (tmp_path / "root.pem").write_bytes(pki.root_pem)
         subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
         subprocess.run(
-            ["certutil", "-A", "-n", "xibu-root", "-t", "CT,C,C", "-i", str(tmp_path / "root.pem"), "-d", f"sql:{db}"],
+            [
+                "certutil",
+                "-A",
+                "-n",
+                "xibu-root",
+                "-t",
+                "CT,C,C",
+                "-i",
+                str(tmp_path / "root.pem"),
+                "-d",
+                f"sql:{db}",
+            ],
             check=True,
         )
         (tmp_path / "signed.pdf").write_bytes(signed.final)
         out = subprocess.run(
-            ["pdfsig", "-nssdir", f"sql:{db}", str(tmp_path / "signed.pdf")], capture_output=True, text=True, timeout=60
+            ["pdfsig", "-nssdir", f"sql:{db}", str(tmp_path / "signed.pdf")],
+            capture_output=True,
+            text=True,
+            timeout=60,
         ).stdout
         assert out.count("Certificate Validation: Certificate is Trusted.") == 3, out
 
@@ -85,9 +101,21 @@ class TestSignedAgreement:
         # --no-revocation-check: the CLI fetches CRLs from the URLs in the certificates,
         # which are not served in tests; revocation is covered by test_pki.
         res = subprocess.run(
-            [exe, "sign", "validate", "--trust-replace", "--trust", str(tmp_path / "root.pem"),
-             "--no-revocation-check", "--executive-summary", str(tmp_path / "signed.pdf")],
-            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+            [
+                exe,
+                "sign",
+                "validate",
+                "--trust-replace",
+                "--trust",
+                str(tmp_path / "root.pem"),
+                "--no-revocation-check",
+                "--executive-summary",
+                str(tmp_path / "signed.pdf"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
         )
         lines = [ln for ln in res.stdout.splitlines() if ln.startswith("party_")]
         assert len(lines) == 3 and all(ln.endswith(":VALID") for ln in lines), res.stdout + res.stderr
@@ -143,3 +171,14 @@ class TestTimestampFailure:
 
 def _tsa(pki: S.Pki) -> S.LocalTimeStamper:
     return S.LocalTimeStamper(pki.tsa_key(), pki.tsa_cert, (pki.issuing_cert,))
+
+
+class TestSingleParty:
+    def test_sole_certifying_signature_locks_everything_and_validates(
+        self, signed: Signed, sample_pdf: bytes, pki: S.Pki
+    ) -> None:
+        pdf = S.sign_pdf(sample_pdf, signed.signers[0], FIELDS[0], timestamper=_tsa(pki), certify=True)
+        emb = PdfFileReader(io.BytesIO(pdf)).embedded_regular_signatures[0]
+        assert emb.docmdp_level == MDPPerm.NO_CHANGES
+        status = S.validate_pdf(S.finish_lta(pdf, trust(pki), timestamper=_tsa(pki)), trust(pki))
+        assert status.ok, [s.problem for s in status.signatures]

@@ -50,7 +50,9 @@ class TestLocalTsa:
         token = handle_tsp_response(resp, nonce)
         info = token["content"]["encap_content_info"]["content"].parsed
         assert info["policy"].dotted == S.TSA_POLICY_OID
-        assert token["content"]["signer_infos"][0]["signature_algorithm"]["algorithm"].native == "sha256_ecdsa"
+        assert (
+            token["content"]["signer_infos"][0]["signature_algorithm"]["algorithm"].native == "sha256_ecdsa"
+        )
 
     def test_garbage_request_gets_rejection(self, tsa: S.LocalTimeStamper) -> None:
         assert _status(tsa.respond(b"not a request")) == "rejection"

@@ -1,0 +1,154 @@
+"""The document registry: issue single documents of every kind, look documents up, re-issue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select
+
+from doc_templates.context import DocumentData
+from service.cohorts import service as cohorts
+from service.config import get_settings
+from service.documents import data as records
+from service.documents.codes import InvalidCode, normalize_code
+from service.documents.converter import Converter
+from service.documents.issuing import IssueError, Planned, Sealer, fresh_code, issue_many, today_in_china
+from service.errors import AppError, Conflict, NotFound
+from storage.archive import Archive
+from storage.models import Document, DocumentStatus, ServiceTerm, Volunteer
+
+PER_YEAR_KINDS = ("agreement", "appraisal")
+DEFAULT_MONTHLY_ALLOWANCE = 2500  # yuan; the county sets the real figure per cohort
+
+
+def slot_for(kind: str, term_id: int, year: int | None = None) -> str:
+    """Which document this is: one live notice per term, one agreement per term and service year, …"""
+    return f"{kind}/term/{term_id}" + (f"/{year}" if kind in PER_YEAR_KINDS else "")
+
+
+def find_term(session: Session, cohort_code: str, id_number: str) -> ServiceTerm:
+    cohort = cohorts.get_by_code(session, cohort_code)
+    term = session.exec(
+        select(ServiceTerm)
+        .join(Volunteer, col(Volunteer.id) == ServiceTerm.volunteer_id)
+        .where(Volunteer.id_number == id_number.strip().upper(), ServiceTerm.cohort_id == cohort.id)
+    ).first()
+    if term is None:
+        raise NotFound(f"{cohort_code}年度没有该身份证号的志愿者")
+    return term
+
+
+def live_document(session: Session, slot: str) -> Document | None:
+    return session.exec(select(Document).where(Document.live_slot == slot)).first()
+
+
+def build_data(session: Session, kind: str, term_id: int, year: int | None) -> DocumentData:
+    rec = records.load_term(session, term_id)
+    code, issued, url = fresh_code(), today_in_china(), get_settings().public_url
+    if kind == "notice":
+        return records.notice_data(rec, code=code, issue_date=issued, public_url=url)
+    if kind == "agreement":
+        return records.agreement_data(
+            rec,
+            year or 1,
+            code=code,
+            issue_date=issued,
+            public_url=url,
+            monthly_allowance=DEFAULT_MONTHLY_ALLOWANCE,
+        )
+    if kind == "appraisal":
+        return records.appraisal_data(session, rec, year or 1, code=code, issue_date=issued, public_url=url)
+    if kind == "evaluation":
+        return records.evaluation_data(session, rec, code=code, issue_date=issued, public_url=url)
+    if kind == "certificate":
+        return records.certificate_data(session, rec, code=code, issue_date=issued, public_url=url)
+    raise NotFound(f"文书类型“{kind}”不存在")
+
+
+def issue_one(
+    session: Session,
+    archive: Archive,
+    converter: Converter,
+    kind: str,
+    term_id: int,
+    *,
+    year: int | None = None,
+    reissue_reason: str | None = None,
+    sealer: Sealer | None = None,
+) -> Document:
+    """Issue one document; without ``reissue_reason`` an existing live one is refused (409).
+
+    A re-issue supersedes the live document: it stays verifiable, marked 已被新版本替代, and points
+    to its successor.
+    """
+    slot = slot_for(kind, term_id, year)
+    previous = live_document(session, slot)
+    if previous is not None and not reissue_reason:
+        raise Conflict(
+            f"该文书已签发（编号{previous.number}）；如需重新签发请说明原因", document_id=previous.id
+        )
+    data = build_data(session, kind, term_id, year)
+    if previous is not None:
+        previous.live_slot = None
+        session.flush()
+        generation = 1 + len(session.exec(select(Document.id).where(Document.slot == slot)).all())
+        data = _with_number(data, f"{records_number(data)}（{generation}）")
+    term = session.get(ServiceTerm, term_id)
+    assert term is not None
+    planned = Planned(slot, data, term.cohort_id, term_id, year if kind in PER_YEAR_KINDS else None)
+    (result,) = issue_many(session, archive, converter, [planned], sealer=sealer)
+    if isinstance(result, IssueError):
+        raise AppError(str(result), status=422, code="issue_failed")
+    if previous is not None:
+        mark_superseded(previous, result, reissue_reason or "")
+    session.flush()
+    return result
+
+
+def records_number(data: DocumentData) -> str:
+    return data.meta.number
+
+
+def _with_number(data: DocumentData, number: str) -> DocumentData:
+    from dataclasses import replace
+
+    return replace(data, meta=replace(data.meta, number=number))
+
+
+def mark_superseded(old: Document, new: Document, reason: str) -> None:
+    old.status = DocumentStatus.SUPERSEDED.value
+    old.status_reason = reason
+    old.status_changed_at = datetime.now(UTC)
+    old.superseded_by_id = new.id
+    old.live_slot = None
+
+
+def revoke(session: Session, document_id: int, reason: str) -> Document:
+    """Revoke a document (reason required); the public lookup shows it at once."""
+    if not reason.strip():
+        raise AppError("撤销必须说明原因", status=422, code="reason_required")
+    doc = get_document(session, document_id)
+    if doc.status != DocumentStatus.ISSUED.value:
+        raise Conflict("该文书已被撤销或替代")
+    doc.status = DocumentStatus.REVOKED.value
+    doc.status_reason = reason.strip()
+    doc.status_changed_at = datetime.now(UTC)
+    doc.live_slot = None
+    session.flush()
+    return doc
+
+
+def get_document(session: Session, document_id: int) -> Document:
+    doc = session.get(Document, document_id)
+    if doc is None:
+        raise NotFound(f"文书{document_id}不存在")
+    return doc
+
+
+def by_code(session: Session, code: str) -> Document | None:
+    """The document a verification code names, however the person typed it; None if none."""
+    try:
+        canonical = normalize_code(code)
+    except InvalidCode:
+        return None
+    return session.exec(select(Document).where(Document.verification_code == canonical)).first()

@@ -1,0 +1,19 @@
+"""Queued jobs of the documents domain. Each takes ids, opens its own sessions, and is idempotent."""
+
+from __future__ import annotations
+
+from service.config import get_settings
+from service.documents.batches import run_batch
+from service.documents.converter import shared_converter
+from service.jobs import queue
+from storage.archive import Archive
+
+huey = queue()
+
+
+@huey.task(name="documents.issue_batch")
+def issue_batch(batch_id: int) -> int:
+    """Issue what is left of a batch. Several workers may run this for one batch at once."""
+    settings = get_settings()
+    result = run_batch(batch_id, shared_converter(), Archive.at(settings.data_dir))
+    return result.done
