@@ -17,7 +17,6 @@ import shutil
 import signal
 import tempfile
 import threading
-import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,7 +34,8 @@ __all__ = ["ConversionResult", "ConverterPool", "reap_orphans"]
 
 log = logging.getLogger(__name__)
 
-_live_pools: weakref.WeakSet[ConverterPool] = weakref.WeakSet()
+# Strong references: a pool dropped without close() must still be closed at exit.
+_live_pools: set[ConverterPool] = set()
 _OWNER_RE = re.compile(re.escape(PROFILE_PREFIX) + r"(\d+)-")
 
 
@@ -221,7 +221,11 @@ def _run_all(calls: list[Callable[[], None]]) -> None:
 
 
 def reap_orphans() -> int:
-    """Kill soffice processes of ours whose owning Python process is gone (it died by SIGKILL)."""
+    """Kill soffice processes of ours whose owning Python process is gone (it died by SIGKILL).
+
+    atexit and signal handlers cannot run in an owner killed outright, so the next pool started on
+    the machine cleans up after it.
+    """
     killed = 0
     for proc in psutil.process_iter(["pid", "name", "cmdline"]):
         try:
@@ -237,6 +241,11 @@ def reap_orphans() -> int:
             continue
     if killed:
         log.warning("killed %d soffice process(es) left by a dead owner", killed)
+    # Their profiles too (~3 MB each); only after the kill, so nothing still writes there.
+    for path in Path(tempfile.gettempdir()).glob(f"{PROFILE_PREFIX}*"):
+        match = _OWNER_RE.match(path.name)
+        if match and not psutil.pid_exists(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
     return killed
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlmodel import Session, func, select
 
@@ -83,11 +83,9 @@ def record(session: Session, scope: Scope, user_id: int | None, items: list[Appr
         seen.add(key)
 
     wanted = sorted({item.term_id for item in items})
-    terms: dict[int, ServiceTerm] = {
-        t.id: t
-        for t in session.exec(scoped_terms(scope).where(ServiceTerm.id.in_(wanted))).all()  # type: ignore[union-attr]
-        if t.id is not None
-    }
+    stmt = scoped_terms(scope).where(ServiceTerm.id.in_(wanted))  # type: ignore[union-attr]
+    found = cast(list[ServiceTerm], session.exec(stmt).all())
+    terms = {t.id: t for t in found if t.id is not None}
     missing = [term_id for term_id in wanted if term_id not in terms]
     if missing:
         # Out of scope reads the same as missing, so ids cannot be probed.

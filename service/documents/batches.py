@@ -159,15 +159,24 @@ def claim(session: Session, batch_id: int, limit: int) -> list[BatchItem]:
     )
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    # SQLite takes the write lock at the UPDATE, so the sub-select and the update are one atomic step.
-    session.execute(
-        update(BatchItem)
-        .where(col(BatchItem.id).in_(pick.scalar_subquery()), claimable)
-        .values(status=ItemStatus.CLAIMED.value, claim_token=token, claimed_until=now + LEASE)
-        .execution_options(synchronize_session=False)
-    )
-    session.flush()
-    return list(session.exec(select(BatchItem).where(BatchItem.claim_token == token)).all())
+    # Two steps on purpose: PostgreSQL may re-run a LIMIT sub-select inside UPDATE … IN (…) per row
+    # and claim far more than asked. The UPDATE repeats the claimable test, so of two workers that
+    # picked the same ids (possible on SQLite) only one wins each item.
+    while True:
+        ids = list(session.exec(pick).all())
+        if not ids:
+            return []
+        session.execute(
+            update(BatchItem)
+            .where(col(BatchItem.id).in_(ids), claimable)
+            .values(status=ItemStatus.CLAIMED.value, claim_token=token, claimed_until=now + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        session.flush()
+        won = list(session.exec(select(BatchItem).where(BatchItem.claim_token == token)).all())
+        if won:
+            return won
+        # Another worker took exactly these between our look and our update: look again.
 
 
 @dataclass(frozen=True)
@@ -280,32 +289,38 @@ def _issue_chunk(
             )
         ).all()
     )
-    now = datetime.now(UTC)
+    # Read and convert first, write last: on SQLite a write holds the database lock, and holding it
+    # through conversion would starve every other worker.
+    rows = list(session.exec(select(BatchItem).where(col(BatchItem.id).in_([i.id for i in items]))).all())
+    outcomes: dict[int, tuple[str, str | None, int | None]] = {}
     todo: list[BatchItem] = []
-    for item in session.exec(select(BatchItem).where(col(BatchItem.id).in_([i.id for i in items]))).all():
-        item.attempts += 1
+    for item in rows:
         rec = records.get(item.term_id)
+        assert item.id is not None
         if notice_slot(item.term_id) in live:  # issued outside this batch meanwhile: nothing to do
-            item.status, item.finished_at = ItemStatus.DONE.value, now
-            continue
-        if rec is None:
-            item.status, item.error, item.finished_at = ItemStatus.FAILED.value, "服务记录已不存在", now
-            continue
-        data = notice_data(rec, code=fresh_code(), issue_date=issue_date, public_url=public_url)
-        planned.append(
-            Planned(notice_slot(item.term_id), data, batch.cohort_id, item.term_id, batch_id=batch.id)
-        )
-        todo.append(item)
+            outcomes[item.id] = (ItemStatus.DONE.value, None, None)
+        elif rec is None:
+            outcomes[item.id] = (ItemStatus.FAILED.value, "服务记录已不存在", None)
+        else:
+            data = notice_data(rec, code=fresh_code(), issue_date=issue_date, public_url=public_url)
+            planned.append(
+                Planned(notice_slot(item.term_id), data, batch.cohort_id, item.term_id, batch_id=batch.id)
+            )
+            todo.append(item)
     results = issue_many(session, archive, converter, planned, sealer=sealer)
-    finished = datetime.now(UTC)
     for item, result in zip(todo, results, strict=True):
-        item.finished_at = finished
-        item.claim_token = None
+        assert item.id is not None
         if isinstance(result, IssueError):
-            item.status, item.error = ItemStatus.FAILED.value, str(result)[:1000]
+            outcomes[item.id] = (ItemStatus.FAILED.value, str(result)[:1000], None)
             log.warning("batch %s item %s failed", batch.id, item.id)
         else:
-            item.status, item.document_id = ItemStatus.DONE.value, result.id
+            outcomes[item.id] = (ItemStatus.DONE.value, None, result.id)
+    finished = datetime.now(UTC)
+    for item in rows:  # the claim token stays: it records which worker issued the item
+        assert item.id is not None
+        item.status, item.error, item.document_id = outcomes[item.id]
+        item.attempts += 1
+        item.finished_at = finished
     session.flush()
 
 

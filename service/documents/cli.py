@@ -31,6 +31,7 @@ def issue_notices(
     ),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="重试本批次中失败的条目"),
     parallel: int = typer.Option(2, "--parallel", help="与 --queue 一起用：同时处理本批次的 worker 任务数"),
+    chunk: int = typer.Option(16, "--chunk", min=1, max=500, help="每次领取并提交的条目数"),
 ) -> None:
     """为年度内每名志愿者签发确认通知书。可重复运行：中断后再次运行会继续，不会重复签发。"""
     from service.config import get_settings
@@ -55,7 +56,7 @@ def issue_notices(
         from storage.archive import Archive as ArchiveStore
 
         try:
-            final = _run_here(batch_id, shared_converter(), ArchiveStore.at(get_settings().data_dir))
+            final = _run_here(batch_id, shared_converter(), ArchiveStore.at(get_settings().data_dir), chunk)
         finally:
             close_shared_converter()
     if out is not None:
@@ -81,7 +82,7 @@ def _bar() -> Progress:
     )
 
 
-def _run_here(batch_id: int, converter: Converter, archive: Archive) -> BatchProgress:
+def _run_here(batch_id: int, converter: Converter, archive: Archive, chunk: int) -> BatchProgress:
     from service.documents import batches
     from storage.db import session_scope
 
@@ -95,7 +96,7 @@ def _run_here(batch_id: int, converter: Converter, archive: Archive) -> BatchPro
         def show(p: batches.Progress) -> None:
             bar.update(task, completed=p.done + p.failed, failed=p.failed, rate=p.rate)
 
-        return batches.run_batch(batch_id, converter, archive, on_progress=show)
+        return batches.run_batch(batch_id, converter, archive, chunk=chunk, on_progress=show)
 
 
 def _watch(batch_id: int) -> BatchProgress:

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session
 
 from doc_templates.context import DocumentData, build_context, kind_of
-from doc_templates.render import RenderError, render_docx
+from doc_templates.render import MissingGlyphs, RenderError, TemplateFieldMissing, render_docx
 from doc_templates.snapshot import to_snapshot
 from service.documents.codes import new_code
 from service.documents.converter import Converter
@@ -54,8 +54,15 @@ def fresh_code() -> str:
 def render(template: bytes, data: DocumentData) -> bytes:
     try:
         return render_docx(template, build_context(data))
+    except MissingGlyphs as exc:
+        chars = "、".join(f"“{c}”(U+{ord(c):04X})" for c in exc.chars)
+        raise IssueError(
+            f"{data.meta.number}：记录中有已安装字体无法显示的字符{chars}，请核对后重新签发"
+        ) from exc
+    except TemplateFieldMissing as exc:
+        raise IssueError(f"{data.meta.number}：模板字段“{exc.field}”没有数据（模板{exc.template}）") from exc
     except RenderError as exc:
-        raise IssueError(f"{data.meta.number}：模板渲染失败：{exc}") from exc
+        raise IssueError(f"{data.meta.number}：模板渲染失败（模板{exc.template}）：{exc}") from exc
 
 
 def issue_many(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from doc_templates.checks import check_template, template_version
@@ -49,7 +50,13 @@ def _register(
     ).first()
     if version is None:
         version = TemplateVersion(kind=kind, sha256=sha, note=note, uploaded_by_id=user_id)
-        session.add(version)
+        try:
+            with session.begin_nested():  # two workers may register the built-in template at once
+                session.add(version)
+        except IntegrityError:
+            version = session.exec(
+                select(TemplateVersion).where(TemplateVersion.kind == kind, TemplateVersion.sha256 == sha)
+            ).one()
     if activate:
         for other in session.exec(
             select(TemplateVersion).where(TemplateVersion.kind == kind, col(TemplateVersion.active).is_(True))

@@ -7,6 +7,8 @@ import os
 import re
 import signal
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 import zipfile
@@ -16,7 +18,7 @@ import psutil
 import pytest
 from docx import Document
 
-from doc_templates.convert import ConversionError, ConverterPool
+from doc_templates.convert import ConversionError, ConverterPool, reap_orphans
 
 pytestmark = pytest.mark.slow
 
@@ -168,3 +170,27 @@ def test_no_soffice_process_survives_shutdown() -> None:
 def test_convert_before_start_is_refused() -> None:
     with pytest.raises(RuntimeError):
         ConverterPool(size=1).convert(make_docx(0), "doc-0.docx")
+
+
+def test_instances_of_an_owner_killed_outright_are_reaped_by_the_next_pool() -> None:
+    script = (
+        "import sys, time\n"
+        "from doc_templates.convert import ConverterPool\n"
+        "pool = ConverterPool(size=1)\n"
+        "pool.start()\n"
+        "print(*pool.soffice_pids(), flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None
+        orphan = int(owner.stdout.readline())
+    finally:
+        owner.kill()  # SIGKILL: no atexit, no signal handler
+        owner.wait()
+    assert psutil.pid_exists(orphan)
+    assert reap_orphans() >= 1
+    if psutil.pid_exists(orphan):
+        psutil.wait_procs([psutil.Process(orphan)], timeout=10)
+    assert not psutil.pid_exists(orphan) or psutil.Process(orphan).status() == psutil.STATUS_ZOMBIE
+    assert not list(Path(tempfile.gettempdir()).glob(f"xibu-lo-{owner.pid}-*"))
