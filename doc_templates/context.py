@@ -176,7 +176,7 @@ def data_type(kind_code: str) -> type[DocumentData]:
     """The input dataclass of a kind, e.g. ``NoticeData`` for ``"notice"``."""
     for cls, kind in _KIND_OF.items():
         if kind.code == kind_code:
-            return cls  # type: ignore[no-any-return]
+            return cls
     raise KeyError(kind_code)
 
 

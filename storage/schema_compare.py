@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import String
 from sqlmodel.sql.sqltypes import AutoString
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     # Keep migrations free of sqlmodel imports: AutoString is a plain VARCHAR.
     if type_ == "type" and isinstance(obj, AutoString):
         length = f"length={obj.length}" if obj.length else ""

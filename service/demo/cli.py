@@ -17,7 +17,7 @@ console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def demo() -> None:
     """初始化数据库并载入演示年度（36名虚构志愿者）和演示账号。"""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from service.cli import init
     from service.config import get_settings
@@ -38,7 +38,7 @@ def demo() -> None:
         first = session.exec(
             select(Organization)
             .where(Organization.kind == OrgKind.SERVICE_UNIT.value)
-            .order_by(Organization.id)
+            .order_by(col(Organization.id))
         ).first()
         accounts = [("admin", "自治区项目办管理员")]
         if first is not None and first.league and first.county:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from doc_templates.context import (
@@ -63,8 +64,8 @@ def document_number(
 
 def load_terms(session: Session, term_ids: list[int]) -> dict[int, TermRecord]:
     """Many terms in one query, for batches."""
-    rows = session.exec(
-        select(ServiceTerm, Volunteer, Post, Organization, Cohort)
+    rows = session.execute(
+        sa_select(ServiceTerm, Volunteer, Post, Organization, Cohort)
         .join(Volunteer, col(Volunteer.id) == ServiceTerm.volunteer_id)
         .join(Post, col(Post.id) == ServiceTerm.post_id)
         .join(Organization, col(Organization.id) == Post.unit_id)

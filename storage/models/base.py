@@ -13,4 +13,4 @@ def utcnow() -> datetime:
 
 
 def created_at_field() -> datetime:
-    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)  # type: ignore[no-any-return]
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)

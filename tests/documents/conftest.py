@@ -30,7 +30,9 @@ def archive() -> Archive:
     return Archive.at(Path(get_settings().data_dir))
 
 
-def load_cohort(engine: object, count: int, *, seed: int = 11, rows: list[dict[str, str]] | None = None) -> None:
+def load_cohort(
+    engine: object, count: int, *, seed: int = 11, rows: list[dict[str, str]] | None = None
+) -> None:
     """Import ``count`` invented volunteers into the 2020-2021 cohort through the real importer."""
     data = to_csv(rows if rows is not None else generate_rows(count, seed=seed, rare_every=0))
     with Session(engine) as session:  # type: ignore[call-overload]

@@ -39,7 +39,9 @@ def _notices_per_term(engine: object) -> dict[int, int]:
     return {t: n for t, n in rows if t is not None}
 
 
-def test_batch_issues_one_archived_notice_per_volunteer(engine, converter: PoolConverter, archive: Archive) -> None:
+def test_batch_issues_one_archived_notice_per_volunteer(
+    engine, converter: PoolConverter, archive: Archive
+) -> None:
     load_cohort(engine, 10)
     batch_id = _start(engine)
     result = batches.run_batch(batch_id, converter, archive, chunk=4)
@@ -51,7 +53,9 @@ def test_batch_issues_one_archived_notice_per_volunteer(engine, converter: PoolC
             pdf = archive.get(doc.current_sha256)
             assert pdf.startswith(b"%PDF") and sha256_hex(pdf) == doc.current_sha256
             assert doc.snapshot["kind"] == "notice"
-            revisions = session.exec(select(DocumentRevision).where(DocumentRevision.document_id == doc.id)).all()
+            revisions = session.exec(
+                select(DocumentRevision).where(DocumentRevision.document_id == doc.id)
+            ).all()
             assert [r.sha256 for r in revisions] == [doc.rendered_sha256]
         assert len({d.verification_code for d in docs}) == 10
 
@@ -62,7 +66,9 @@ def test_batch_issues_one_archived_notice_per_volunteer(engine, converter: PoolC
     assert set(_notices_per_term(engine).values()) == {1}
 
 
-def test_one_bad_record_fails_alone_and_is_reported(engine, converter: PoolConverter, archive: Archive) -> None:
+def test_one_bad_record_fails_alone_and_is_reported(
+    engine, converter: PoolConverter, archive: Archive
+) -> None:
     rows = generate_rows(5, seed=3, rare_every=0)
     rows[2]["姓名"] = "张\U000f0041"  # a private-use character no font can draw
     load_cohort(engine, 5, rows=rows)
@@ -125,7 +131,8 @@ def test_two_workers_share_one_batch(engine, tmp_path: Path) -> None:
     flags = tmp_path / "ready"
     flags.mkdir()
     procs = [
-        subprocess.Popen([sys.executable, "-c", script, str(flags), str(n)], cwd=REPO, env=env) for n in range(2)
+        subprocess.Popen([sys.executable, "-c", script, str(flags), str(n)], cwd=REPO, env=env)
+        for n in range(2)
     ]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     per_term = _notices_per_term(engine)

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "f32d51ead08c"
 down_revision: str | None = "6e9a56635c4d"
 branch_labels: str | Sequence[str] | None = None
