@@ -51,12 +51,28 @@ def init(
 def serve(
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),
-    workers: int = typer.Option(1, help="进程数（PostgreSQL 下可多进程）"),
+    workers: int = typer.Option(1, help="Web 进程数（PostgreSQL 下可多进程）"),
+    embedded_worker: bool = typer.Option(True, help="同时启动一个后台任务进程（批量签发）；另有 worker 时可关闭"),
 ) -> None:
-    """Run the web service."""
+    """Run the web service (and, by default, one job worker beside it)."""
+    import subprocess
+    import sys
+
     import uvicorn
 
-    uvicorn.run("service.main:app", host=host, port=port, workers=workers, log_level="info")
+    worker_proc = None
+    if embedded_worker:
+        # A separate process, not a thread: the worker owns LibreOffice instances and signals.
+        worker_proc = subprocess.Popen([sys.executable, "-m", "service", "worker"])
+    try:
+        uvicorn.run("service.main:app", host=host, port=port, workers=workers, log_level="info")
+    finally:
+        if worker_proc is not None:
+            worker_proc.terminate()
+            try:
+                worker_proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker_proc.kill()
 
 
 @app.command()

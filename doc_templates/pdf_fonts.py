@@ -1,0 +1,207 @@
+"""Re-subset the simple fonts LibreOffice embeds, so one person's PDF carries only their own glyphs.
+
+LibreOffice 7.4 writes one font subset for the whole merged document. Cut per person as is, every
+output would hold every other person's glyphs, and the ToUnicode map (or, for anyone holding the
+Noto font, the ``cid<N>`` glyph names) would spell out their names. Each font is parsed once per
+merged PDF (:class:`Type1Source`, :class:`TrueTypeSource`) and written out per person with only the
+codes that person's pages show. Font kinds not seen in LibreOffice's output are refused, never
+passed through.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Iterable
+
+from fontTools.ttLib import TTFont
+from fontTools.ttLib.tables._g_l_y_f import Glyph
+
+__all__ = ["FontSubsetError", "TrueTypeSource", "Type1Source", "eexec_decrypt", "eexec_encrypt", "to_unicode"]
+
+_EEXEC_KEY = 55665
+# LibreOffice writes a zero 'modified' date; fontTools warns about it on every re-subset.
+logging.getLogger("fontTools.ttLib.tables._h_e_a_d").setLevel(logging.ERROR)
+
+
+class FontSubsetError(ValueError):
+    """A font could not be re-subset safely: the split refuses rather than leak glyphs."""
+
+
+def eexec_decrypt(data: bytes, r: int = _EEXEC_KEY) -> bytes:
+    """Type 1 eexec decryption; the same cipher as fontTools', in a tighter loop (it runs per font)."""
+    out = bytearray(len(data))
+    for i, c in enumerate(data):
+        out[i] = c ^ (r >> 8)
+        r = ((c + r) * 52845 + 22719) & 0xFFFF
+    return bytes(out)
+
+
+def eexec_encrypt(data: bytes, r: int = _EEXEC_KEY) -> bytes:
+    out = bytearray(len(data))
+    for i, p in enumerate(data):
+        c = p ^ (r >> 8)
+        out[i] = c
+        r = ((c + r) * 52845 + 22719) & 0xFFFF
+    return bytes(out)
+
+
+_ENC_ENTRY = re.compile(rb"dup (\d+) */([^\s/\[\]{}()<>]+) put\s*")
+_CHARSTRINGS = re.compile(rb"/CharStrings (\d+) dict dup begin")
+_WS = b" \t\r\n"
+
+
+def _skip_ws(data: bytes, pos: int) -> int:
+    while pos < len(data) and data[pos] in _WS:
+        pos += 1
+    return pos
+
+
+def _token(data: bytes, pos: int) -> tuple[bytes, int]:
+    end = pos
+    while end < len(data) and data[end] not in _WS:
+        end += 1
+    return data[pos:end], end
+
+
+class Type1Source:
+    """A simple Type 1 font file (FontFile: cleartext + eexec part + zeros) split into pieces."""
+
+    def __init__(self, data: bytes, length1: int, length2: int) -> None:
+        clear = data[:length1]
+        start = clear.find(b"/Encoding 256 array")
+        end = clear.find(b"readonly def", start)
+        if start < 0 or end < 0 or b"StandardEncoding" in clear[start:end]:
+            raise FontSubsetError("Type 1 font without an explicit 256-entry /Encoding array")
+        self.clear_head = clear[:start]
+        self.clear_tail = clear[end:]
+        body = clear[start:end]
+        self.encoding: dict[int, bytes] = {int(m[1]): m[2] for m in _ENC_ENTRY.finditer(body)}
+        plain = eexec_decrypt(data[length1 : length1 + length2])
+        m = _CHARSTRINGS.search(plain)
+        if m is None:
+            raise FontSubsetError("Type 1 font: no /CharStrings dictionary in the eexec part")
+        self.private_head = plain[: m.start()]
+        self.glyphs: dict[bytes, bytes] = {}  # name → the whole "/name len RD <bin> ND" entry
+        pos = m.end()
+        while True:
+            pos = _skip_ws(plain, pos)
+            if plain.startswith(b"end", pos):
+                break
+            if plain[pos : pos + 1] != b"/":
+                raise FontSubsetError(f"Type 1 font: unexpected byte in /CharStrings at {pos}")
+            entry_start = pos
+            name, pos = _token(plain, pos + 1)
+            length, pos = _token(plain, _skip_ws(plain, pos))
+            _rd, pos = _token(plain, _skip_ws(plain, pos))
+            pos += 1 + int(length)  # one space, then exactly `length` binary bytes
+            _nd, pos = _token(plain, _skip_ws(plain, pos))
+            self.glyphs[name] = plain[entry_start:pos]
+        self.private_tail = plain[pos:]
+        self.trailer = data[length1 + length2 :]
+        if b".notdef" not in self.glyphs:
+            raise FontSubsetError("Type 1 font without .notdef")
+
+    def subset(self, codes: Iterable[int]) -> tuple[bytes, int, int, int]:
+        """(font file, Length1, Length2, Length3) drawing only ``codes``."""
+        codes = sorted(set(codes))
+        names = [self.encoding[c] for c in codes if c in self.encoding]
+        missing = [n for n in names if n not in self.glyphs]
+        if missing:
+            raise FontSubsetError(f"Type 1 font: code maps to absent glyph {missing[0]!r}")
+        enc = b"/Encoding 256 array\n0 1 255 {1 index exch /.notdef put} for\n"
+        enc += b"".join(b"dup %d /%s put\n" % (c, self.encoding[c]) for c in codes if c in self.encoding)
+        clear = self.clear_head + enc + self.clear_tail
+        keep = [b".notdef", *dict.fromkeys(n for n in names if n != b".notdef")]
+        plain = (
+            self.private_head
+            + b"/CharStrings %d dict dup begin\n" % len(keep)
+            + b"\n".join(self.glyphs[n] for n in keep)
+            + b"\n"
+            + self.private_tail
+        )
+        binary = eexec_encrypt(plain)
+        return clear + binary + self.trailer, len(clear), len(binary), len(self.trailer)
+
+
+class TrueTypeSource:
+    """A simple TrueType subset as LibreOffice writes it: cmap (1,0) maps each code to a glyph."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        font = TTFont(io.BytesIO(data))
+        tables = {t.platformID: t for t in font["cmap"].tables}
+        cmap = (tables.get(1) or tables.get(3))
+        if cmap is None or "glyf" not in font or "CFF " in font:
+            raise FontSubsetError("TrueType font without a (1,0)/(3,x) cmap and glyf outlines")
+        self.code_glyph: dict[int, str] = {code & 0xFF: name for code, name in cmap.cmap.items()}
+
+    def subset(self, codes: Iterable[int]) -> bytes:
+        """The font with every glyph outside ``codes`` emptied and its cmap entry removed.
+
+        Glyph ids stay where they are (the PDF's codes reach glyphs through the cmap), and the
+        post table drops glyph names.
+        """
+        font = TTFont(io.BytesIO(self.data))
+        keep = {".notdef", *(self.code_glyph[c] for c in codes if c in self.code_glyph)}
+        glyf = font["glyf"]
+        for name in list(keep):
+            glyph = glyf[name]
+            if glyph.isComposite():
+                keep.update(glyph.getComponentNames(glyf))
+        for name in font.getGlyphOrder():
+            if name not in keep:
+                glyf[name] = Glyph()
+        for table in font["cmap"].tables:
+            table.cmap = {c: g for c, g in table.cmap.items() if g in keep and g != ".notdef"}
+        font["post"].formatType = 3.0
+        out = io.BytesIO()
+        font.save(out)
+        return out.getvalue()
+
+
+_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
+_BFRANGE = re.compile(rb"beginbfrange(.*?)endbfrange", re.S)
+_HEX = re.compile(rb"<([0-9A-Fa-f]*)>|\[([^\]]*)\]")
+
+
+def _parse_to_unicode(cmap: bytes) -> dict[int, bytes]:
+    """Code → UTF-16BE hex of a simple font's ToUnicode CMap (bfchar and bfrange)."""
+    out: dict[int, bytes] = {}
+    for block in _BFCHAR.findall(cmap):
+        items = [m[1] for m in _HEX.finditer(block)]
+        for src, dst in zip(items[::2], items[1::2], strict=True):
+            out[int(src, 16)] = dst.upper()
+    for block in _BFRANGE.findall(cmap):
+        items = list(_HEX.finditer(block))
+        for i in range(0, len(items), 3):
+            lo, hi, dst = int(items[i][1], 16), int(items[i + 1][1], 16), items[i + 2]
+            if dst[2] is not None:  # array of destinations
+                dests = re.findall(rb"<([0-9A-Fa-f]*)>", dst[2])
+                for k, code in enumerate(range(lo, hi + 1)):
+                    out[code] = dests[k].upper()
+            else:
+                base = int(dst[1], 16)
+                width = len(dst[1])
+                for k, code in enumerate(range(lo, hi + 1)):
+                    out[code] = b"%0*X" % (width, base + k)
+    return out
+
+
+def to_unicode(cmap: bytes, codes: Iterable[int]) -> bytes:
+    """A ToUnicode CMap holding only ``codes``' entries; the rest of the map would name others' text."""
+    mapping = _parse_to_unicode(cmap)
+    used = sorted(c for c in set(codes) if c in mapping)
+    lines = [
+        b"/CIDInit/ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo<<\n"
+        b"/Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n/CMapName/Adobe-Identity-UCS def\n"
+        b"/CMapType 2 def\n1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
+    ]
+    for i in range(0, len(used), 100):
+        chunk = used[i : i + 100]
+        lines.append(b"%d beginbfchar\n" % len(chunk))
+        lines.extend(b"<%02X> <%s>\n" % (c, mapping[c]) for c in chunk)
+        lines.append(b"endbfchar\n")
+    lines.append(b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n")
+    return b"".join(lines)
