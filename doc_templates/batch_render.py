@@ -116,9 +116,6 @@ def _check_body(tpl: DocxTemplate, body: etree._Element, name: str) -> etree._El
                 raise NotBatchable(reason, name)
             if el.tag == qn("w:pStyle") and el.get(qn("w:val")) in numbered:
                 raise NotBatchable("列表编号会跨文档连续", name)
-            if el.tag == qn("w:br") and el.get(qn("w:type")) == "page":
-                # Fine inside one document; noted so the test corpus keeps it in mind.
-                continue
     return final
 
 

@@ -132,7 +132,7 @@ class TrueTypeSource:
         self.data = data
         font = TTFont(io.BytesIO(data))
         tables = {t.platformID: t for t in font["cmap"].tables}
-        cmap = (tables.get(1) or tables.get(3))
+        cmap = tables.get(1) or tables.get(3)
         if cmap is None or "glyf" not in font or "CFF " in font:
             raise FontSubsetError("TrueType font without a (1,0)/(3,x) cmap and glyf outlines")
         self.code_glyph: dict[int, str] = {code & 0xFF: name for code, name in cmap.cmap.items()}
@@ -174,16 +174,18 @@ def _parse_to_unicode(cmap: bytes) -> dict[int, bytes]:
         for src, dst in zip(items[::2], items[1::2], strict=True):
             out[int(src, 16)] = dst.upper()
     for block in _BFRANGE.findall(cmap):
-        items = list(_HEX.finditer(block))
-        for i in range(0, len(items), 3):
-            lo, hi, dst = int(items[i][1], 16), int(items[i + 1][1], 16), items[i + 2]
-            if dst[2] is not None:  # array of destinations
-                dests = re.findall(rb"<([0-9A-Fa-f]*)>", dst[2])
+        matches = list(_HEX.finditer(block))
+        for i in range(0, len(matches), 3):
+            lo, hi, dst = int(matches[i].group(1), 16), int(matches[i + 1].group(1), 16), matches[i + 2]
+            array: bytes | None = dst.group(2)
+            if array is not None:  # array of destinations
+                dests = re.findall(rb"<([0-9A-Fa-f]*)>", array)
                 for k, code in enumerate(range(lo, hi + 1)):
                     out[code] = dests[k].upper()
             else:
-                base = int(dst[1], 16)
-                width = len(dst[1])
+                hex_dst: bytes = dst.group(1)
+                base = int(hex_dst, 16)
+                width = len(hex_dst)
                 for k, code in enumerate(range(lo, hi + 1)):
                     out[code] = b"%0*X" % (width, base + k)
     return out

@@ -19,6 +19,7 @@ import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf
@@ -85,8 +86,8 @@ def _scan_page(page: pikepdf.Page, usage: _Usage) -> None:
     fonts = resources.get("/Font", Dictionary())
     font_stack: list[pikepdf.Object | None] = []
     font: pikepdf.Object | None = None
-    for operands, operator in pikepdf.parse_content_stream(page):
-        op = str(operator)
+    for instruction in pikepdf.parse_content_stream(page):
+        operands, op = instruction.operands, str(instruction.operator)
         if op in _TEXT_OPS:
             if font is None:
                 raise SplitError("text shown with no font selected")
@@ -189,7 +190,7 @@ def _copy_resource(out: Pdf, category: str, value: pikepdf.Object) -> pikepdf.Ob
     return _own(out, value)
 
 
-def _own(out: Pdf, value: object) -> object:
+def _own(out: Pdf, value: Any) -> Any:
     """Indirect objects are copied into ``out``; direct values (numbers, boxes) are plain values."""
     if isinstance(value, pikepdf.Object) and value.is_indirect:
         return out.copy_foreign(value)
@@ -210,8 +211,8 @@ def _build(src: Pdf, pages: range, fonts: _FontCache) -> bytes:
         page_usage = _Usage()
         _scan_page(page, page_usage)
         scanned.append(page_usage)
-        for key, used in page_usage.codes.items():
-            codes.setdefault(key, set()).update(used)
+        for font_key, used in page_usage.codes.items():
+            codes.setdefault(font_key, set()).update(used)
     out = Pdf.new()
     new_fonts: dict[tuple[int, int], pikepdf.Object] = {}
     for index, page_usage in zip(pages, scanned, strict=True):

@@ -52,7 +52,9 @@ def serve(
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),
     workers: int = typer.Option(1, help="Web 进程数（PostgreSQL 下可多进程）"),
-    embedded_worker: bool = typer.Option(True, help="同时启动一个后台任务进程（批量签发）；另有 worker 时可关闭"),
+    embedded_worker: bool = typer.Option(
+        True, help="同时启动一个后台任务进程（批量签发）；另有 worker 时可关闭"
+    ),
 ) -> None:
     """Run the web service (and, by default, one job worker beside it)."""
     import subprocess

@@ -30,3 +30,22 @@ def test_empty_sqlite_database_upgrades_from_nothing_and_back(tmp_path) -> None:
     assert "volunteer" not in inspect(engine).get_table_names()
     migrate.upgrade(url)
     assert migrate.schema_drift(engine) == []
+
+
+def test_older_database_with_data_upgrades_in_place(tmp_path) -> None:
+    """`xibu init` on a database from the first release keeps its rows and reaches the newest schema."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate.upgrade(url, "6e9a56635c4d")  # the first schema
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO cohort (code, name, start_year, signing_deadline, report_window_start,"
+                " report_window_end, created_at) VALUES ('2020-2021', '旧年度', 2020, '2020-08-14',"
+                " '2020-07-20', '2020-07-31', '2020-06-15 00:00:00')"
+            )
+        )
+    migrate.upgrade(url)
+    assert migrate.schema_drift(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM cohort")).scalar_one() == "旧年度"

@@ -12,6 +12,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -249,14 +250,41 @@ def run_batch(
     """Issue every claimable item of a batch; safe to run again, and in several processes at once.
 
     Each chunk is claimed in one transaction and issued in the next, so a crash loses at most the
-    claim (released by its lease or by ``release_claims``), never a document or its item state.
+    claim (released by its lease or by ``release_dead_claims``), never a document or its item state.
+    One lane per LibreOffice instance: while one lane renders in Python, another's conversion runs,
+    so neither the CPU nor the instances sit idle.
     """
+    lanes = max(1, converter.parallelism)
+    if lanes == 1:
+        _drain(batch_id, converter, archive, chunk, sealer, on_progress)
+    else:
+        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="batch-lane") as pool:
+            futures = [
+                pool.submit(_drain, batch_id, converter, archive, chunk, sealer, on_progress)
+                for _ in range(lanes)
+            ]
+            for future in futures:
+                future.result()
+    with session_scope() as session:
+        _finish_if_complete(session, get_batch(session, batch_id))
+    with session_scope() as session:
+        return progress(session, batch_id)
+
+
+def _drain(
+    batch_id: int,
+    converter: Converter,
+    archive: Archive,
+    chunk: int,
+    sealer: Sealer | None,
+    on_progress: Callable[[Progress], None] | None,
+) -> None:
     public_url = get_settings().public_url
     while True:
         with session_scope() as session:
             items = claim(session, batch_id, chunk)
         if not items:
-            break
+            return
         with session_scope() as session:
             batch = get_batch(session, batch_id)
             _issue_chunk(session, batch, items, converter, archive, public_url, sealer)
@@ -264,10 +292,6 @@ def run_batch(
         if on_progress is not None:
             with session_scope() as session:
                 on_progress(progress(session, batch_id))
-    with session_scope() as session:
-        _finish_if_complete(session, get_batch(session, batch_id))
-    with session_scope() as session:
-        return progress(session, batch_id)
 
 
 def _issue_chunk(

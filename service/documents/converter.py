@@ -13,6 +13,11 @@ from service.config import get_settings
 class Converter(Protocol):
     """DOCX → PDF; the LibreOffice pool in production, the same pool in tests."""
 
+    @property
+    def parallelism(self) -> int:
+        """How many conversions can run at once."""
+        ...
+
     def convert(self, docx: bytes, name: str) -> bytes: ...
 
     def convert_many(self, items: list[tuple[str, bytes]]) -> list[ConversionResult]: ...
@@ -21,6 +26,10 @@ class Converter(Protocol):
 class PoolConverter:
     def __init__(self, pool: ConverterPool) -> None:
         self.pool = pool
+
+    @property
+    def parallelism(self) -> int:
+        return self.pool.size
 
     def convert(self, docx: bytes, name: str) -> bytes:
         return self.pool.convert(docx, name)

@@ -6,12 +6,14 @@ from storage.models.cohort import Cohort
 from storage.models.document import Document, DocumentRevision, DocumentStatus, TemplateVersion
 from storage.models.imports import ImportRun
 from storage.models.organization import Organization, OrgKind
+from storage.models.signing import AuditEvent, RequestStatus, SignerCertificate, SigningRequest
 from storage.models.user import Role, User
 from storage.models.volunteer import Post, ServiceTerm, Volunteer
 
 __all__ = [
     "Appraisal",
     "AppraisalGrade",
+    "AuditEvent",
     "Batch",
     "BatchItem",
     "BatchStatus",
@@ -24,8 +26,11 @@ __all__ = [
     "OrgKind",
     "Organization",
     "Post",
+    "RequestStatus",
     "Role",
     "ServiceTerm",
+    "SignerCertificate",
+    "SigningRequest",
     "TemplateVersion",
     "User",
     "Volunteer",

@@ -55,6 +55,10 @@ class Document(SQLModel, table=True):
     status_changed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     superseded_by_id: int | None = Field(default=None, foreign_key="document.id")
     batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
+    # Signing: "" for documents nobody signs online, else pending → completed (or declined / voided).
+    signing_state: str = Field(default="", max_length=20, index=True)
+    # Bumped on every change of the PDF; a signature is written only over the version it read.
+    version: int = 1
     created_at: datetime = created_at_field()
 
 

@@ -26,7 +26,9 @@ def people_data(kind: str, count: int = len(NAMES)) -> list[DocumentData]:
     base = sample(kind)
     out = []
     for i in range(count):
-        meta = dataclasses.replace(base.meta, code=CODES[i], number=base.meta.number.replace("0001", f"{i + 1:04d}"))
+        meta = dataclasses.replace(
+            base.meta, code=CODES[i], number=base.meta.number.replace("0001", f"{i + 1:04d}")
+        )
         person = dataclasses.replace(base.person, name=NAMES[i])
         out.append(dataclasses.replace(base, meta=meta, person=person))
     return out

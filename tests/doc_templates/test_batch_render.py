@@ -89,12 +89,16 @@ def _two_sections(doc) -> None:  # type: ignore[no-untyped-def]
 
 def _page_field(doc) -> None:  # type: ignore[no-untyped-def]
     p = doc.add_paragraph("第")
-    p._p.append(parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>'))
+    p._p.append(
+        parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>')
+    )
 
 
 def _footer_page_field(doc) -> None:  # type: ignore[no-untyped-def]
     para = doc.sections[0].footer.paragraphs[0]
-    para._p.append(parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple>'))
+    para._p.append(
+        parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple>')
+    )
 
 
 def _footnote_ref(doc) -> None:  # type: ignore[no-untyped-def]
