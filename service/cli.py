@@ -22,6 +22,7 @@ def init(
 ) -> None:
     """Create or upgrade the database schema and the region office with its first admin. Idempotent."""
     from service.organizations.service import region_office
+    from service.pki.service import ensure_pki, stamp_fonts
     from service.users.service import create_user, get_by_username
     from storage import migrate
     from storage.db import get_engine, session_scope
@@ -30,6 +31,8 @@ def init(
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.database_url)
+    ensure_pki(settings)
+    stamp_fonts()  # builds the stamp font cache once, so no signature waits for it
     with session_scope(get_engine()) as session:
         office = region_office(session)
         if get_by_username(session, admin_username) is None:

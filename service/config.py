@@ -31,13 +31,33 @@ class Settings(BaseSettings):
     # LibreOffice instances for document conversion; 0 means one per core.
     converters: int = 0
 
+    # Encrypts private keys at rest. XIBU_MASTER_KEY (the value) or XIBU_MASTER_KEY_FILE (a file
+    # outside the database). In development a key file is generated in the data folder.
+    master_key: str = ""
+    master_key_file: Path | None = None
+    # RFC 3161 timestamp authority; empty: the built-in TSA under our own CA.
+    tsa_url: str = ""
+
     @model_validator(mode="after")
     def _require_secrets_outside_development(self) -> Settings:
         if not self.secret_key:
             if self.environment == "production":
                 raise ValueError("XIBU_SECRET_KEY must be set in production")
             self.secret_key = _development_secret(self.data_dir)
+        if self.environment == "production" and not (self.master_key or self.master_key_file):
+            raise ValueError("XIBU_MASTER_KEY or XIBU_MASTER_KEY_FILE must be set in production")
         return self
+
+    # Derived files that are expensive to build and safe to share (pre-subset stamp fonts).
+    cache_dir: Path | None = None
+
+    @property
+    def cache_path(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.data_dir / "pki"
 
     @property
     def is_sqlite(self) -> bool:

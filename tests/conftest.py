@@ -18,6 +18,9 @@ os.environ["XIBU_DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["XIBU_DATA_DIR"] = str(_TMP / "data")
 os.environ["XIBU_ENVIRONMENT"] = "test"
 os.environ.setdefault("XIBU_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
+os.environ["XIBU_MASTER_KEY"] = "test-master-key-not-for-production-0123456789"
+# Stamp fonts take ~25 s to build; they hold no secrets, so one cache serves every test run.
+os.environ.setdefault("XIBU_CACHE_DIR", str(Path(tempfile.gettempdir()) / "xibu-test-cache"))
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SHEET_CSV = SHARED_DATA / "volunteers-2020.csv"
@@ -45,6 +48,14 @@ def migrated_url() -> str:
         _reset_postgres(TEST_DATABASE_URL)
     migrate.upgrade(TEST_DATABASE_URL)
     return TEST_DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def pki_ready() -> object:
+    """Our CA, issuing CA and TSA in the test data folder, as ``xibu init`` creates them."""
+    from service.pki.service import ensure_pki
+
+    return ensure_pki()
 
 
 @pytest.fixture()

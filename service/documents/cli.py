@@ -84,8 +84,11 @@ def _bar() -> Progress:
 
 def _run_here(batch_id: int, converter: Converter, archive: Archive, chunk: int) -> BatchProgress:
     from service.documents import batches
+    from service.documents.sealing import region_sealer
     from storage.db import session_scope
 
+    with session_scope() as session:
+        sealer = region_sealer(session)
     with session_scope() as session:
         start = batches.progress(session, batch_id)
     with _bar() as bar:
@@ -96,7 +99,7 @@ def _run_here(batch_id: int, converter: Converter, archive: Archive, chunk: int)
         def show(p: batches.Progress) -> None:
             bar.update(task, completed=p.done + p.failed, failed=p.failed, rate=p.rate)
 
-        return batches.run_batch(batch_id, converter, archive, chunk=chunk, on_progress=show)
+        return batches.run_batch(batch_id, converter, archive, chunk=chunk, sealer=sealer, on_progress=show)
 
 
 def _watch(batch_id: int) -> BatchProgress:

@@ -13,6 +13,7 @@ from service.documents import data as records
 from service.documents.codes import InvalidCode, normalize_code
 from service.documents.converter import Converter
 from service.documents.issuing import IssueError, Planned, Sealer, fresh_code, issue_many, today_in_china
+from service.documents.sealing import SEALED_AT_ISSUANCE, region_sealer
 from service.errors import AppError, Conflict, NotFound
 from storage.archive import Archive
 from storage.models import Document, DocumentStatus, ServiceTerm, Volunteer
@@ -95,6 +96,8 @@ def issue_one(
         data = _with_number(data, f"{records_number(data)}（{generation}）")
     term = session.get(ServiceTerm, term_id)
     assert term is not None
+    if sealer is None and kind in SEALED_AT_ISSUANCE:
+        sealer = region_sealer(session)
     planned = Planned(slot, data, term.cohort_id, term_id, year if kind in PER_YEAR_KINDS else None)
     (result,) = issue_many(session, archive, converter, [planned], sealer=sealer)
     if isinstance(result, IssueError):

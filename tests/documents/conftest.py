@@ -38,3 +38,9 @@ def load_cohort(
     with Session(engine) as session:  # type: ignore[call-overload]
         import_sheet(session, data, "cohort.csv", COHORT)
         session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _pki(pki_ready: object) -> object:
+    """Notices and certificates are sealed at issuance: every documents test needs our CA."""
+    return pki_ready
