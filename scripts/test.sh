@@ -3,7 +3,7 @@
 # again on PostgreSQL. Installs what it needs first (see bootstrap.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-XIBU_EXTRAS=dev XIBU_WITH_BROWSER=1 source scripts/bootstrap.sh
+XIBU_EXTRAS=dev XIBU_WITH_TEST_TOOLS=1 source scripts/bootstrap.sh
 
 say "ruff"
 .venv/bin/ruff check .
