@@ -131,6 +131,11 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+def context_strings(context: Any) -> list[str]:
+    """Every text a context would print, for checking glyph coverage before rendering."""
+    return _strings(context)
+
+
 def _prepare(tpl: DocxTemplate, value: Any, path: str) -> Any:
     if isinstance(value, QrCode):
         png = io.BytesIO()

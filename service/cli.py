@@ -94,15 +94,23 @@ def worker(
 
 
 def _register_domains() -> None:
+    from service.audit.cli import audit_app
+    from service.agreements.cli import agreements_app
     from service.demo.cli import demo
     from service.documents.cli import issue_app
     from service.imports.cli import import_sheet
+    from service.pki.cli import pki_app
     from service.users.cli import users_app
+    from storage.cli import archive_app
 
     app.command("import")(import_sheet)
     app.command("demo")(demo)
     app.add_typer(issue_app, name="issue")
     app.add_typer(users_app, name="users")
+    app.add_typer(agreements_app, name="agreements")
+    app.add_typer(pki_app, name="pki")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(archive_app, name="archive")
 
 
 _register_domains()

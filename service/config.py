@@ -48,12 +48,32 @@ class Settings(BaseSettings):
             raise ValueError("XIBU_MASTER_KEY or XIBU_MASTER_KEY_FILE must be set in production")
         return self
 
+    # Online signing (agreements). Party order per kind, e.g. XIBU_SIGNING_ORDER='{"agreement":
+    # ["unit","county_office","volunteer"]}'; kinds left out keep doc_templates.kinds' default order.
+    signing_order: dict[str, list[str]] = Field(default_factory=dict)
+    signing_code_minutes: int = 10
+    signing_code_resend_seconds: int = 60
+    signing_code_max_attempts: int = 5
+    signing_lock_minutes: int = 30
+    # How signers are told: "outbox" (JSON files under <data>/outbox/, development and tests) or "smtp".
+    notifier: str = "outbox"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "noreply@xibu.invalid"
+    smtp_starttls: bool = True
+
     # Derived files that are expensive to build and safe to share (pre-subset stamp fonts).
     cache_dir: Path | None = None
 
     @property
     def cache_path(self) -> Path:
         return self.cache_dir or self.data_dir / "cache"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
 
     @property
     def pki_dir(self) -> Path:

@@ -21,6 +21,7 @@ def create_app() -> FastAPI:
     for router in _domain_routers():
         api.include_router(router)
     app.include_router(api)
+    app.include_router(_pki_router())  # at the root: certificates embed /pki/... URLs
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -35,9 +36,17 @@ def create_app() -> FastAPI:
     return app
 
 
+def _pki_router() -> APIRouter:
+    from service.pki.routes import router
+
+    return router
+
+
 def _domain_routers() -> list[APIRouter]:
     """Every domain's JSON API, in one list so the mounting order is obvious."""
+    from service.agreements.routes import router as agreements
     from service.appraisals.routes import router as appraisals
+    from service.audit.routes import router as audit
     from service.cohorts.routes import router as cohorts
     from service.documents.routes import router as documents
     from service.imports.routes import router as imports
@@ -45,7 +54,7 @@ def _domain_routers() -> list[APIRouter]:
     from service.users.routes import router as users
     from service.volunteers.routes import router as volunteers
 
-    return [users, cohorts, organizations, imports, volunteers, appraisals, documents]
+    return [users, cohorts, organizations, imports, volunteers, appraisals, documents, audit]
 
 
 app = create_app()

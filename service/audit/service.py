@@ -33,6 +33,7 @@ class Event(StrEnum):
     VERIFIED = "verified"
     REVOKED = "revoked"
     SUPERSEDED = "superseded"
+    REPORTED = "reported"  # signing report archived; hash_after is its SHA-256
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,11 @@ def verify_all(session: Session) -> dict[int, list[str]]:
     ids = session.exec(select(AuditEvent.document_id).group_by(col(AuditEvent.document_id))).all()
     found = {doc_id: verify_chain(session, doc_id) for doc_id in ids}
     return {k: v for k, v in found.items() if v}
+
+
+def documents_with_events(session: Session) -> int:
+    """How many documents have an audit trail (what ``verify_all`` looked at)."""
+    return int(session.exec(select(func.count(func.distinct(AuditEvent.document_id)))).one())
 
 
 def count(session: Session, document_id: int) -> int:

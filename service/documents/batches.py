@@ -243,7 +243,7 @@ def run_batch(
     converter: Converter,
     archive: Archive,
     *,
-    chunk: int = 16,
+    chunk: int = 50,
     sealer: Sealer | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> Progress:

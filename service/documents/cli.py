@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,8 +32,10 @@ def issue_notices(
         False, "--queue", help="交给后台 worker 处理（xibu worker），本命令只显示进度"
     ),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="重试本批次中失败的条目"),
-    parallel: int = typer.Option(2, "--parallel", help="与 --queue 一起用：同时处理本批次的 worker 任务数"),
-    chunk: int = typer.Option(16, "--chunk", min=1, max=500, help="每次领取并提交的条目数"),
+    parallel: int = typer.Option(
+        0, "--parallel", help="并行数：本机进程数，或 --queue 时的 worker 任务数；缺省为CPU核数"
+    ),
+    chunk: int = typer.Option(50, "--chunk", min=1, max=500, help="每次领取、合并转换并提交的条目数"),
 ) -> None:
     """为年度内每名志愿者签发确认通知书。可重复运行：中断后再次运行会继续，不会重复签发。"""
     from service.config import get_settings
@@ -45,12 +49,15 @@ def issue_notices(
         batches.release_dead_claims(session, batch_id)
         if retry_failed:
             batches.retry_failed(session, batch_id)
+    parallel = parallel or os.cpu_count() or 1
     if queue:
         from service.documents.tasks import issue_batch
 
         for _ in range(parallel):
             issue_batch(batch_id)
         final = _watch(batch_id)
+    elif parallel > 1:
+        final = _run_in_processes(batch_id, parallel, chunk)
     else:
         from service.documents.converter import close_shared_converter, shared_converter
         from storage.archive import Archive as ArchiveStore
@@ -102,7 +109,74 @@ def _run_here(batch_id: int, converter: Converter, archive: Archive, chunk: int)
         return batches.run_batch(batch_id, converter, archive, chunk=chunk, sealer=sealer, on_progress=show)
 
 
-def _watch(batch_id: int) -> BatchProgress:
+def _run_in_processes(batch_id: int, processes: int, chunk: int) -> BatchProgress:
+    """One process per core, each with its own LibreOffice instance: rendering, splitting and
+    signing are Python work under a GIL, so threads alone would leave a core idle."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_lane_process, args=(batch_id, chunk), daemon=True) for _ in range(processes)]
+    for proc in procs:
+        proc.start()
+    try:
+        final = _watch(batch_id, until=lambda: not any(p.is_alive() for p in procs))
+    finally:
+        for proc in procs:
+            proc.join(timeout=60)
+            if proc.is_alive():
+                proc.terminate()
+    if final.status != "finished":  # a lane died: finish here, as a resumed run would
+        from service.config import get_settings
+        from service.documents import batches
+        from service.documents.converter import close_shared_converter, shared_converter
+        from storage.archive import Archive as ArchiveStore
+        from storage.db import session_scope
+
+        with session_scope() as session:
+            batches.release_dead_claims(session, batch_id)
+        try:
+            final = _run_here(batch_id, shared_converter(), ArchiveStore.at(get_settings().data_dir), chunk)
+        finally:
+            close_shared_converter()
+    return final
+
+
+def _lane_process(batch_id: int, chunk: int) -> None:
+    """A child process: dies with its parent, converts on one LibreOffice instance of its own."""
+    _die_with_parent()
+    os.environ["XIBU_CONVERTERS"] = "1"
+    from service.config import get_settings
+    from service.documents import batches
+    from service.documents.converter import close_shared_converter, shared_converter
+    from service.documents.sealing import region_sealer
+    from storage.archive import Archive as ArchiveStore
+    from storage.db import session_scope
+
+    with session_scope() as session:
+        sealer = region_sealer(session)
+    try:
+        batches.run_batch(
+            batch_id, shared_converter(), ArchiveStore.at(get_settings().data_dir), chunk=chunk, sealer=sealer
+        )
+    finally:
+        close_shared_converter()
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGKILL when the parent dies, so a killed batch leaves no lane running on its own."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+    if os.getppid() == 1:
+        os._exit(1)
+
+
+def _watch(batch_id: int, until: Callable[[], bool] | None = None) -> BatchProgress:
     from service.documents import batches
     from storage.db import session_scope
 
@@ -112,7 +186,7 @@ def _watch(batch_id: int) -> BatchProgress:
             with session_scope() as session:
                 p = batches.progress(session, batch_id)
             bar.update(task, total=p.total, completed=p.done + p.failed, failed=p.failed, rate=p.rate)
-            if p.status == "finished":
+            if p.status == "finished" or (until is not None and until()):
                 return p
             time.sleep(0.5)
 

@@ -7,11 +7,22 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlmodel import Session
 
+from doc_templates.batch_render import NotBatchable, render_many
 from doc_templates.context import DocumentData, build_context, kind_of
-from doc_templates.render import MissingGlyphs, RenderError, TemplateFieldMissing, render_docx
+from doc_templates.convert import ConversionError
+from doc_templates.fonts import missing_glyphs
+from doc_templates.pdf_split import SplitError, split_documents
+from doc_templates.render import (
+    MissingGlyphs,
+    RenderError,
+    TemplateFieldMissing,
+    context_strings,
+    render_docx,
+)
 from doc_templates.snapshot import to_snapshot
 from service.documents.codes import new_code
 from service.documents.converter import Converter
@@ -75,35 +86,86 @@ def issue_many(
 ) -> list[Document | IssueError]:
     """Issue several documents of one kind; each result is the Document or why it failed.
 
-    Rendering happens here, conversion on the pool (all at once, so every instance works), then
-    each PDF is archived before its row is added: the database never points at a missing blob.
+    Each PDF is archived before its row is added: the database never points at a missing blob.
     """
     if not planned:
         return []
     kind = kind_of(planned[0].data).code
     version = active_version(session, archive, kind)
     template = template_bytes(archive, version)
-    results: list[Document | IssueError | None] = [None] * len(planned)
-    docx: dict[int, bytes] = {}
-    for i, item in enumerate(planned):
-        try:
-            docx[i] = render(template, item.data)
-        except IssueError as exc:
-            results[i] = exc
-    converted = converter.convert_many([(item_name(planned[i]), data) for i, data in docx.items()])
-    for i, outcome in zip(docx, converted, strict=True):
-        item = planned[i]
-        if outcome.pdf is None:
-            results[i] = IssueError(f"{item.data.meta.number}：转换为PDF失败：{outcome.error}")
+    pdfs = _to_pdf(template, planned, converter)
+    results: list[Document | IssueError] = []
+    for item, pdf in zip(planned, pdfs, strict=True):
+        if isinstance(pdf, IssueError):
+            results.append(pdf)
             continue
         try:
-            final = sealer(kind, outcome.pdf) if sealer else outcome.pdf
+            final = sealer(kind, pdf) if sealer else pdf
         except Exception as exc:  # signing reports its own reason; the batch goes on
             log.warning("sealing failed for %s: %s", item.slot, type(exc).__name__)
-            results[i] = IssueError(f"{item.data.meta.number}：签章失败：{exc}")
+            results.append(IssueError(f"{item.data.meta.number}：签章失败：{exc}"))
             continue
-        results[i] = _record(session, archive, version, item, outcome.pdf, final)
-    return [r if r is not None else IssueError("内部错误：未处理") for r in results]
+        results.append(_record(session, archive, version, item, pdf, final))
+    return results
+
+
+def _to_pdf(template: bytes, planned: Sequence[Planned], converter: Converter) -> list[bytes | IssueError]:
+    """One PDF per planned document, converted together when the template allows it.
+
+    LibreOffice's cost is per conversion, not per page, so several people go through one merged
+    DOCX and the PDF is split back per person, each file re-subset to carry only its own glyphs
+    and images (doc_templates.pdf_split). Records that cannot render are set aside first, so one
+    bad record never sinks its neighbours; a template that cannot be merged is converted one by one.
+    """
+    out: list[bytes | IssueError | None] = [None] * len(planned)
+    contexts: dict[int, dict[str, Any]] = {}
+    for i, item in enumerate(planned):
+        try:
+            contexts[i] = checked_context(item.data)
+        except IssueError as exc:
+            out[i] = exc
+    if len(contexts) > 1:
+        try:
+            merged = _convert_merged(template, planned, contexts, converter)
+        except (NotBatchable, SplitError, ConversionError, RenderError) as exc:
+            log.info("converting %d documents one by one: %s", len(contexts), type(exc).__name__)
+        else:
+            for i, pdf in zip(contexts, merged, strict=True):
+                out[i] = pdf
+            return [r if r is not None else IssueError("内部错误：未处理") for r in out]
+    docx: dict[int, bytes] = {}
+    for i in contexts:
+        try:
+            docx[i] = render(template, planned[i].data)
+        except IssueError as exc:
+            out[i] = exc
+    converted = converter.convert_many([(item_name(planned[i]), data) for i, data in docx.items()])
+    for i, outcome in zip(docx, converted, strict=True):
+        out[i] = (
+            outcome.pdf
+            if outcome.pdf is not None
+            else IssueError(f"{planned[i].data.meta.number}：转换为PDF失败：{outcome.error}")
+        )
+    return [r if r is not None else IssueError("内部错误：未处理") for r in out]
+
+
+def _convert_merged(
+    template: bytes, planned: Sequence[Planned], contexts: dict[int, dict[str, Any]], converter: Converter
+) -> list[bytes]:
+    kind = kind_of(planned[0].data)
+    merged_docx = render_many(template, list(contexts.values()), check_glyphs=False)
+    merged_pdf = converter.convert(merged_docx, f"{kind.code}-batch-{len(contexts)}.docx")
+    return split_documents(merged_pdf, len(contexts), kind.parties)
+
+
+def checked_context(data: DocumentData) -> dict[str, Any]:
+    """The template context, refused early when a character would not print."""
+    context = build_context(data)
+    lacking = missing_glyphs(context_strings(context))
+    if lacking:
+        chars = "、".join(f"“{c}”(U+{ord(c):04X})" for c in lacking)
+        raise IssueError(f"{data.meta.number}：记录中有已安装字体无法显示的字符{chars}，请核对后重新签发")
+    return context
 
 
 def item_name(item: Planned) -> str:

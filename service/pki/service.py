@@ -8,13 +8,15 @@ import secrets
 import threading
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import Session, col, select
 
 from service.config import Settings, get_settings
-from service.errors import AppError, NotFound
+from service.errors import AppError, Conflict, NotFound
 from signing import (
     CertSubject,
     LocalTimeStamper,
@@ -25,6 +27,7 @@ from signing import (
     TimeStamper,
     TrustSpec,
     http_timestamper,
+    import_pkcs12,
     prepare_fonts,
 )
 from storage.models import Organization, SignerCertificate, Volunteer
@@ -81,7 +84,77 @@ def stamp_fonts() -> StampFonts:
 def trust() -> TrustSpec:
     """What our verifiers trust: our root, our current CRLs, and external roots of imported signers."""
     p = pki()
-    return TrustSpec(roots=(p.root_cert,), crls=p.crls(), intermediates=(p.issuing_cert,))
+    roots, intermediates = external_certificates()
+    return TrustSpec(
+        roots=(p.root_cert, *roots), crls=current_crls(), intermediates=(p.issuing_cert, *intermediates)
+    )
+
+
+def current_crls() -> tuple[bytes, bytes]:
+    """(issuing CA CRL, root CRL) as last published by *any* process.
+
+    ``Pki.crls()`` caches per process for up to a day, so a web process would go on serving
+    (and trusting) yesterday's CRL after ``xibu pki revoke`` ran in another process. Every
+    publication is written to disk, so the files are never older than any process's cache.
+    """
+    p = pki()
+    pair = p.crls()  # republishes when the last one is a day old
+    try:
+        return (p.dir / "crl.der").read_bytes(), (p.dir / "root-crl.der").read_bytes()
+    except FileNotFoundError:  # pragma: no cover - crls() has just written them
+        return pair
+
+
+def _external_dir() -> Path:
+    return get_settings().pki_dir / "external"
+
+
+def external_certificates() -> tuple[list[x509.Certificate], list[x509.Certificate]]:
+    """(roots, intermediates) that came with imported PKCS#12 files.
+
+    Kept as files beside our PKI rather than read from the database, so ``trust()`` needs no
+    session. Only an administrator's ``xibu pki import-p12`` writes them: importing a file is
+    the decision to trust its CA.
+    """
+    roots: list[x509.Certificate] = []
+    intermediates: list[x509.Certificate] = []
+    folder = _external_dir()
+    if not folder.exists():
+        return roots, intermediates
+    for path in sorted(folder.glob("*.pem")):
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+        (roots if cert.issuer == cert.subject else intermediates).append(cert)
+    return roots, intermediates
+
+
+def import_p12(
+    session: Session, organization: Organization, data: bytes, password: str | None
+) -> SignerCertificate:
+    """Register an organization's own certificate (PKCS#12 from an external CA); it signs from now on."""
+    spec = import_pkcs12(data, password)
+    serial = f"{spec.cert.serial_number:x}"
+    if session.exec(select(SignerCertificate).where(SignerCertificate.serial == serial)).first():
+        raise Conflict(f"证书{serial}已导入")
+    p = pki()
+    key_id = f"org-{organization.id}-p12-{secrets.token_hex(4)}"
+    p.keys.put(key_id, spec.key)
+    folder = _external_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    for cert in spec.chain:
+        fingerprint = cert.fingerprint(hashes.SHA256()).hex()[:32]
+        (folder / f"{fingerprint}.pem").write_bytes(cert.public_bytes(Encoding.PEM))
+    record = SignerCertificate(
+        organization_id=organization.id,
+        serial=serial,
+        key_id=key_id,
+        subject=spec.cert.subject.rfc4514_string()[:400],
+        cert_pem=b"".join(c.public_bytes(Encoding.PEM) for c in (spec.cert, *spec.chain)).decode(),
+        external=True,
+        not_after=spec.cert.not_valid_after_utc,
+    )
+    session.add(record)
+    session.flush()
+    return record
 
 
 def _active(
@@ -94,7 +167,9 @@ def _active(
         stmt = stmt.where(SignerCertificate.organization_id == organization_id)
     else:
         stmt = stmt.where(SignerCertificate.volunteer_id == volunteer_id)
-    return session.exec(stmt.order_by(col(SignerCertificate.id).desc())).first()
+    # An organization's own certificate (imported PKCS#12) wins over the one our CA issued it.
+    order = (col(SignerCertificate.external).desc(), col(SignerCertificate.id).desc())
+    return session.exec(stmt.order_by(*order)).first()
 
 
 def _subject_for(org: Organization | None, volunteer: Volunteer | None) -> CertSubject:
@@ -139,7 +214,24 @@ def signer_for(
             )
             session.add(record)
             session.flush()
+    if record.external:  # cert_pem holds the leaf, then the chain the PKCS#12 carried
+        leaf, *chain = x509.load_pem_x509_certificates(record.cert_pem.encode())
+        return record, SignerSpec(key=p.keys.load(record.key_id), cert=leaf, chain=tuple(chain))
     return record, p.signer(record.key_id, x509.load_pem_x509_certificate(record.cert_pem.encode()))
+
+
+def active_certificates(
+    session: Session, *, organization_id: int | None = None, volunteer_id: int | None = None
+) -> list[SignerCertificate]:
+    """A party's unrevoked certificates (normally one; an imported one may sit beside ours)."""
+    if (organization_id is None) == (volunteer_id is None):
+        raise ValueError("exactly one of organization_id and volunteer_id")
+    stmt = select(SignerCertificate).where(col(SignerCertificate.revoked_at).is_(None))
+    if organization_id is not None:
+        stmt = stmt.where(SignerCertificate.organization_id == organization_id)
+    else:
+        stmt = stmt.where(SignerCertificate.volunteer_id == volunteer_id)
+    return list(session.exec(stmt.order_by(col(SignerCertificate.id))).all())
 
 
 def revoke(

@@ -1,0 +1,104 @@
+"""Agreements tests: real LibreOffice, real signatures, the real database, the outbox as the notifier."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from service.cohorts import service as cohorts
+from service.config import get_settings
+from service.organizations.service import county_office
+from storage.models import Organization, Role
+from tests.api.factories import auth, create_login, create_unit, create_volunteer
+from tests.documents.conftest import archive, converter  # noqa: F401  (fixtures)
+
+COHORT = "2020-2021"
+LEAGUE, COUNTY = "呼和浩特市", "武川县"
+COUNTY_MAIL, UNIT_MAIL = "county@wuchuan.example.cn", "unit@wuchuan.example.cn"
+
+
+@pytest.fixture(autouse=True)
+def _pki(pki_ready: object) -> object:
+    return pki_ready
+
+
+@dataclass
+class World:
+    term_id: int
+    volunteer_email: str
+    unit: Organization
+    county_office: Organization
+    admin: dict[str, str]
+    county_user: dict[str, str]
+    unit_user: dict[str, str]
+    other_county_user: dict[str, str]
+
+
+def make_world(engine: object, *, name: str = "张三") -> World:
+    """One volunteer at one unit in 武川县, logins for the region, the county, the unit and another county."""
+    with Session(engine) as session:  # type: ignore[call-overload]
+        cohort = cohorts.get_or_create(session, COHORT)
+        cohort.signing_deadline = date.today() + timedelta(days=30)  # the real Aug 14 2020 is long past
+        unit = create_unit(session, LEAGUE, COUNTY, "武川县第一中学")
+        volunteer, term = create_volunteer(session, cohort, unit, name=name)
+        volunteer.email = f"v{volunteer.id}@example.cn"
+        office = county_office(session, LEAGUE, COUNTY)
+        other = county_office(session, LEAGUE, "土默特左旗")
+        users = [
+            create_login(session, Role.REGION_ADMIN),
+            create_login(session, Role.COUNTY_OFFICE, organization=office),
+            create_login(session, Role.SERVICE_UNIT, organization=unit),
+            create_login(session, Role.COUNTY_OFFICE, organization=other),
+        ]
+        session.commit()
+        assert term.id is not None
+        return World(term.id, volunteer.email, unit, office, *[auth(u) for u in users])
+
+
+@pytest.fixture()
+def world(engine: object) -> World:
+    return make_world(engine)
+
+
+def create_via_api(client: Any, world: World, **extra: Any) -> dict[str, Any]:
+    body = {
+        "cohort": COHORT,
+        "term_id": world.term_id,
+        "recipients": {"county_office": COUNTY_MAIL, "unit": UNIT_MAIL},
+        **extra,
+    }
+    r = client.post("/api/v1/agreements", json=body, headers=world.admin)
+    assert r.status_code == 201, r.text
+    (created,) = r.json()["created"]
+    return dict(created)
+
+
+def tokens(created: dict[str, Any]) -> dict[str, str]:
+    return {link["party"]: link["token"] for link in created["links"]}
+
+
+def outbox() -> list[dict[str, Any]]:
+    folder = Path(get_settings().outbox_dir)
+    if not folder.exists():
+        return []
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+
+
+def latest_code(document_id: int, party: str) -> str:
+    codes = [
+        m for m in outbox() if m["purpose"] == "code" and m["document_id"] == document_id and m["party"] == party
+    ]
+    assert codes, f"no code for {party} in the outbox"
+    return str(codes[-1]["code"])
+
+
+def sign_by_link(client: Any, document_id: int, party: str, token: str) -> Any:
+    sent = client.post(f"/api/v1/signing/{token}/code")
+    assert sent.status_code == 202, sent.text
+    return client.post(f"/api/v1/signing/{token}/sign", json={"code": latest_code(document_id, party)})
