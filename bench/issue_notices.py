@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import statistics
 import subprocess
@@ -174,6 +175,32 @@ def _naive(count: int, tmp: Path) -> float:
     return len(files) / seconds
 
 
+def _one(mode: str, limit: int | None, processes: int, chunk: int, naive_docs: int) -> None:
+    """Child process: one fresh installation, one mode; prints its figures as JSON."""
+    with tempfile.TemporaryDirectory(prefix="xibu-bench-") as name:
+        tmp = Path(name)
+        _setup(tmp, limit)
+        if mode == "sealed":
+            from service.pki.service import ensure_pki, stamp_fonts
+
+            ensure_pki()
+            stamp_fonts()
+        done, failed, seconds, latency, peak = _issue(mode == "sealed", processes, chunk)
+        naive = _naive(naive_docs, tmp) if naive_docs else None
+    print(
+        json.dumps(
+            {
+                "done": done,
+                "failed": failed,
+                "seconds": seconds,
+                "latency": latency,
+                "peak": peak,
+                "naive": naive,
+            }
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=None, help="only the first N volunteers")
@@ -181,33 +208,44 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--chunk", type=int, default=50)
     parser.add_argument("--modes", default="unsealed,sealed", help="unsealed (issue 3), sealed (issue 4)")
+    parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        _one(args.one, args.limit, args.processes, args.chunk, args.naive)
+        return
     rows = []
-    naive = float("nan")
-    for mode in args.modes.split(","):
-        with tempfile.TemporaryDirectory(prefix="xibu-bench-") as name:
-            tmp = Path(name)
-            _setup(tmp, args.limit)
-            if mode == "sealed":
-                from service.pki.service import ensure_pki, stamp_fonts
-
-                ensure_pki()
-                stamp_fonts()
-            rows.append((mode, *_issue(mode == "sealed", args.processes, args.chunk)))
-            if args.naive and naive != naive:  # NaN: not measured yet
-                naive = _naive(args.naive, tmp)
+    naive = None
+    for i, mode in enumerate(args.modes.split(",")):
+        cmd = [
+            sys.executable,
+            __file__,
+            "--one",
+            mode,
+            "--processes",
+            str(args.processes),
+            "--chunk",
+            str(args.chunk),
+        ]
+        cmd += ["--naive", str(args.naive if i == 0 else 0)] + (
+            ["--limit", str(args.limit)] if args.limit else []
+        )
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        naive = naive or result["naive"]
+        rows.append((mode, result))
     print(f"notices of {SHEET.name}, {args.processes} processes, chunks of {args.chunk}")
     print(
         f"{'mode':<10} {'issued':>7} {'failed':>7} {'wall s':>8} {'docs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'peak RSS MB':>12}"
     )
-    for mode, done, failed, seconds, latency, peak in rows:
-        q = statistics.quantiles(latency, n=20) if len(latency) > 1 else [0.0] * 19
+    for mode, r in rows:
+        lat = r["latency"]
+        q = statistics.quantiles(lat, n=20) if len(lat) > 1 else [0.0] * 19
         print(
-            f"{mode:<10} {done:>7} {failed:>7} {seconds:>8.1f} {done / seconds:>8.1f} "
-            f"{statistics.median(latency) * 1000:>8.0f} {q[18] * 1000:>8.0f} {peak / 1048576:>12.0f}"
+            f"{mode:<10} {r['done']:>7} {r['failed']:>7} {r['seconds']:>8.1f} {r['done'] / r['seconds']:>8.1f} "
+            f"{statistics.median(lat) * 1000:>8.0f} {q[18] * 1000:>8.0f} {r['peak'] / 1048576:>12.0f}"
         )
-    if args.naive:
-        best = max(done / seconds for _, done, _, seconds, _, _ in rows)
+    if naive:
+        best = max(r["done"] / r["seconds"] for _, r in rows)
         print(
             f"naive baseline, one soffice --convert-to per document ({args.naive} docs): {naive:.2f} docs/s"
         )

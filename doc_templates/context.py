@@ -90,6 +90,7 @@ class NoticeData:
     placement: Placement
     report_start: date  # 实施方案 二(三)1: 7月20日至31日为集中报到和培训时间
     report_end: date
+    signing_deadline: date  # 实施方案 二(三)3: 8月14日之前签订三方服务协议
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,14 @@ def _post(pl: Placement) -> dict[str, Any]:
 
 def _specific(data: DocumentData) -> dict[str, Any]:
     if isinstance(data, NoticeData):
-        return {"report": {"start": cn_date(data.report_start), "end": cn_date(data.report_end)}}
+        deadline = data.signing_deadline
+        return {
+            "report": {
+                "start": cn_date(data.report_start),
+                "end": cn_date(data.report_end),
+                "deadline": f"{deadline.month}月{deadline.day}日",
+            }
+        }
     if isinstance(data, AgreementData):
         return {
             "term": {

@@ -79,6 +79,7 @@ def sample(kind: str) -> DocumentData:
             placement=SAMPLE_PLACEMENT,
             report_start=date(2020, 7, 20),
             report_end=date(2020, 7, 31),
+            signing_deadline=date(2020, 8, 14),
         )
     if kind == "agreement":
         return AgreementData(

@@ -94,8 +94,8 @@ def worker(
 
 
 def _register_domains() -> None:
-    from service.audit.cli import audit_app
     from service.agreements.cli import agreements_app
+    from service.audit.cli import audit_app
     from service.demo.cli import demo
     from service.documents.cli import issue_app
     from service.imports.cli import import_sheet

@@ -54,7 +54,7 @@ def _domain_routers() -> list[APIRouter]:
     from service.users.routes import router as users
     from service.volunteers.routes import router as volunteers
 
-    return [users, cohorts, organizations, imports, volunteers, appraisals, documents, audit]
+    return [users, cohorts, organizations, imports, volunteers, appraisals, documents, audit, agreements]
 
 
 app = create_app()

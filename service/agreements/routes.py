@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
 from doc_templates.kinds import PARTY_TITLES, get_kind
-from service.agreements import repository, service
+from service.agreements import repository, service, signer
 from service.agreements.schemas import (
     AgreementCreate,
     AgreementDetail,
@@ -187,7 +187,7 @@ def sign_from_account(
     repository.visible_agreement(session, scope, document_id)
     if user.organization_id is None:
         raise Forbidden("当前账号未关联单位，不能签署")
-    req = service.sign_as_organization(
+    req = signer.sign_as_organization(
         session, _archive(), document_id, user.organization_id, _actor(request, user)
     )
     return _signed(session, req)
@@ -207,7 +207,7 @@ def _signed(session: Session, req: SigningRequest) -> SignedRead:
 @router.get("/signing/{token}", response_model=SigningPage)
 def signing_page(session: SessionDep, request: Request, token: str) -> SigningPage:
     """What is to be signed, the parties and whose turn it is, with the current PDF (base64)."""
-    seen = service.view(session, token, _actor(request))
+    seen = signer.view(session, token, _actor(request))
     doc, req = seen.document, seen.request
     assert doc.id is not None
     pdf = _archive().get(doc.current_sha256)
@@ -222,7 +222,7 @@ def signing_page(session: SessionDep, request: Request, token: str) -> SigningPa
 
 @router.get("/signing/{token}/pdf")
 def signing_pdf(session: SessionDep, request: Request, token: str) -> Response:
-    seen = service.view(session, token, _actor(request), record=False)
+    seen = signer.view(session, token, _actor(request), record=False)
     data = _archive().get(seen.document.current_sha256)
     return Response(data, media_type="application/pdf", headers={"Cache-Control": "no-store"})
 
@@ -230,14 +230,14 @@ def signing_pdf(session: SessionDep, request: Request, token: str) -> Response:
 @router.post("/signing/{token}/code", response_model=CodeSent, status_code=202)
 def send_code(session: SessionDep, request: Request, token: str) -> CodeSent:
     """Send a fresh 6-digit code to the signer (older codes stop working); at most once a minute."""
-    req, valid = service.send_code(session, token, _actor(request))
+    req, valid = signer.send_code(session, token, _actor(request))
     return CodeSent(sent_to=service.mask_recipient(req.recipient), valid_seconds=valid)
 
 
 @router.post("/signing/{token}/sign", response_model=SignedRead)
 def sign_by_link(session: SessionDep, request: Request, token: str, body: CodeBody) -> SignedRead:
     try:
-        req = service.sign_with_code(session, _archive(), token, body.code, _actor(request))
+        req = signer.sign_with_code(session, _archive(), token, body.code, _actor(request))
     except (service.CodeRejected, service.Locked):
         session.commit()  # the failed attempt must count even though the request fails
         raise
@@ -246,5 +246,5 @@ def sign_by_link(session: SessionDep, request: Request, token: str, body: CodeBo
 
 @router.post("/signing/{token}/decline", response_model=SignedRead)
 def decline_by_link(session: SessionDep, request: Request, token: str, body: ReasonBody) -> SignedRead:
-    req = service.decline(session, token, body.reason, _actor(request))
+    req = signer.decline(session, token, body.reason, _actor(request))
     return _signed(session, req)

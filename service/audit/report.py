@@ -220,7 +220,7 @@ def _report_docx(
         before=10,
         after=6,
     )
-    para(d, "自治区项目办（电子签章）", size=12, align=CENTER, before=6)
+    para(d, "自治区项目办（电子签章）", size=12, align=CENTER, before=6, keep_next=True)
     anchor(d, REPORT_PARTY, before=34, after=34)
     out = io.BytesIO()
     d.save(out)

@@ -119,6 +119,7 @@ def notice_data(rec: TermRecord, *, code: str, issue_date: date, public_url: str
         placement=placement(rec),
         report_start=rec.cohort.report_window_start,
         report_end=rec.cohort.report_window_end,
+        signing_deadline=rec.cohort.signing_deadline,
     )
 
 

@@ -50,7 +50,7 @@ def issuing_pem() -> Response:
 @router.get("/crl", response_class=Response)
 def issuing_crl() -> Response:
     """The issuing CA's CRL (DER): every party certificate we revoked."""
-    return Response(pki.pki().crls()[0], media_type=CRL, headers=_CRL_HEADERS)
+    return Response(pki.current_crls()[0], media_type=CRL, headers=_CRL_HEADERS)
 
 
 @router.get("/root-crl", response_class=Response)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from service.cohorts import service as cohorts
 from service.config import get_settings
 from service.organizations.service import county_office
-from storage.models import Organization, Role
+from storage.models import Role
 from tests.api.factories import auth, create_login, create_unit, create_volunteer
 from tests.documents.conftest import archive, converter  # noqa: F401  (fixtures)
 
@@ -32,8 +32,8 @@ def _pki(pki_ready: object) -> object:
 class World:
     term_id: int
     volunteer_email: str
-    unit: Organization
-    county_office: Organization
+    unit_id: int
+    county_office_id: int
     admin: dict[str, str]
     county_user: dict[str, str]
     unit_user: dict[str, str]
@@ -57,8 +57,8 @@ def make_world(engine: object, *, name: str = "张三") -> World:
             create_login(session, Role.COUNTY_OFFICE, organization=other),
         ]
         session.commit()
-        assert term.id is not None
-        return World(term.id, volunteer.email, unit, office, *[auth(u) for u in users])
+        assert term.id is not None and unit.id is not None and office.id is not None
+        return World(term.id, volunteer.email, unit.id, office.id, *[auth(u) for u in users])
 
 
 @pytest.fixture()
@@ -92,7 +92,9 @@ def outbox() -> list[dict[str, Any]]:
 
 def latest_code(document_id: int, party: str) -> str:
     codes = [
-        m for m in outbox() if m["purpose"] == "code" and m["document_id"] == document_id and m["party"] == party
+        m
+        for m in outbox()
+        if m["purpose"] == "code" and m["document_id"] == document_id and m["party"] == party
     ]
     assert codes, f"no code for {party} in the outbox"
     return str(codes[-1]["code"])
@@ -102,3 +104,11 @@ def sign_by_link(client: Any, document_id: int, party: str, token: str) -> Any:
     sent = client.post(f"/api/v1/signing/{token}/code")
     assert sent.status_code == 202, sent.text
     return client.post(f"/api/v1/signing/{token}/sign", json={"code": latest_code(document_id, party)})
+
+
+@pytest.fixture(autouse=True)
+def _empty_outbox() -> None:
+    """Each test reads only its own messages."""
+    import shutil
+
+    shutil.rmtree(get_settings().outbox_dir, ignore_errors=True)

@@ -50,6 +50,8 @@ def test_rerender_from_snapshot_reproduces_the_text(
         )
     original = _text(archive.get(doc.rendered_sha256))
     assert original.strip() and _text(again) == original
+    # Dates come from the cohort, not from the template: 8月14日 is the cohort's signing deadline.
+    assert "8月14日之前" in original.replace(" ", "")
 
 
 def test_reissue_supersedes_and_keeps_the_old_document(

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 
 import signing as S
 from service.pki.routes import EMBEDDED_PATHS
-from tests.documents.conftest import converter  # noqa: F401  (fixture)
 from tests.fixtures.pki_server import PkiServer, pki_server  # noqa: F401  (fixture)
 
 PYHANKO = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "pyhanko")
