@@ -19,7 +19,6 @@ of the service path. Run: ``.venv/bin/python -m bench.sign [N]``.
 from __future__ import annotations
 
 import cProfile
-from datetime import date, timedelta
 import io
 import os
 import pstats
@@ -27,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 _TMP = Path(tempfile.mkdtemp(prefix="xibu-bench-sign-"))
@@ -61,9 +61,12 @@ def pct(xs: list[float], p: float) -> float:
 
 def setup(n: int) -> tuple[list[int], object]:
     """Database, PKI, fonts, n volunteers and their agreements (untimed)."""
+    from sqlmodel import select
+
     from doc_templates.convert import ConverterPool
     from doc_templates.fonts import libreoffice_env
     from service.agreements.service import create_agreement
+    from service.config import get_settings
     from service.demo.generate import generate_rows, to_csv
     from service.documents.converter import PoolConverter
     from service.imports.service import import_sheet
@@ -72,9 +75,6 @@ def setup(n: int) -> tuple[list[int], object]:
     from storage.archive import Archive
     from storage.db import session_scope
     from storage.models import ServiceTerm
-    from sqlmodel import select
-
-    from service.config import get_settings
 
     migrate.upgrade(get_settings().database_url)
     ensure_pki()
@@ -244,6 +244,9 @@ def main(n: int = 100) -> None:
     ids, archive = setup(n + warm + prof_n)
     warm_ids, run_ids, prof_ids = ids[:warm], ids[warm : warm + n], ids[warm + n :]
     inputs = raw_inputs(archive, run_ids)  # also issues every party's certificate, outside the timing
+    from service.pki import fields as pki_fields
+
+    pki_fields._cache.clear()  # raw_inputs looked the fields up; the service must find them itself
     service_run(archive, warm_ids)  # imports, font parsing, first-call caches
     t0 = time.perf_counter()
     svc = service_run(archive, run_ids)
@@ -278,7 +281,8 @@ def main(n: int = 100) -> None:
         )
     ratio = statistics.mean(all_svc) / statistics.mean(all_raw)
     ratio_12 = statistics.mean(svc[0] + svc[1]) / statistics.mean(raw[0] + raw[1])
-    print(f"\nservice / raw (mean per signature): {ratio:.2f}x  (target <= 1.5x)")
+    ratio50 = pct(all_svc, 50) / pct(all_raw, 50)
+    print(f"\nservice / raw (mean per signature): {ratio:.2f}x; p50: {ratio50:.2f}x  (target <= 1.5x)")
     print(f"service / raw, parties 1-2 only (no B-LTA step in either): {ratio_12:.2f}x")
     print(
         f"visible CJK stamp: sign_pdf p50 {plain50:.1f} ms without, {stamped50:.1f} ms with -> {stamped50 - plain50:.1f} ms (target <= 60 ms)"

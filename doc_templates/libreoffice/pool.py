@@ -139,7 +139,8 @@ class ConverterPool:
     def _convert_on(self, inst: Instance, docx: bytes, name: str) -> bytes:
         for attempt in (1, 2):
             try:
-                if not inst.alive():
+                if not inst.alive():  # died between documents: still a crash
+                    self._count("crashes")
                     self._restart(inst, "found dead")
                 pdf = inst.convert(docx, name, self.timeout_s)
             except ConversionError:

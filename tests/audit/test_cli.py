@@ -40,7 +40,11 @@ class TestAuditVerify:
 
     def test_an_edited_detail_is_reported(self, engine: object, archive: Archive, converter: object) -> None:
         (doc_id,) = issue_with_trail(engine, archive, converter)
-        sql(engine, "UPDATE auditevent SET detail = '短信 139****9999' WHERE document_id = :d AND seq = 2", d=doc_id)
+        sql(
+            engine,
+            "UPDATE auditevent SET detail = '短信 139****9999' WHERE document_id = :d AND seq = 2",
+            d=doc_id,
+        )
         r = xibu("audit", "verify")
         assert r.returncode == 1
         assert f"文书{doc_id}：第2条事件内容被改动" in r.stderr
@@ -55,16 +59,26 @@ class TestAuditVerify:
         assert f"文书{doc_id}：第2条事件缺失或顺序被改动（实际序号3）" in problems
         assert f"文书{doc_id}：第3条事件与前一条不衔接（被删除、插入或重排）" in problems
 
-    def test_swapped_sequence_numbers_are_reported(self, engine: object, archive: Archive, converter: object) -> None:
+    def test_swapped_sequence_numbers_are_reported(
+        self, engine: object, archive: Archive, converter: object
+    ) -> None:
         (doc_id,) = issue_with_trail(engine, archive, converter)
         for a, b in ((2, -1), (3, 2), (-1, 3)):  # through -1: (document_id, seq) is unique
-            sql(engine, "UPDATE auditevent SET seq = :b WHERE document_id = :d AND seq = :a", a=a, b=b, d=doc_id)
+            sql(
+                engine,
+                "UPDATE auditevent SET seq = :b WHERE document_id = :d AND seq = :a",
+                a=a,
+                b=b,
+                d=doc_id,
+            )
         r = xibu("audit", "verify")
         assert r.returncode == 1
         assert f"文书{doc_id}：第2条事件内容被改动" in r.stderr
         assert f"文书{doc_id}：第3条事件内容被改动" in r.stderr
 
-    def test_one_document_can_be_checked_alone(self, engine: object, archive: Archive, converter: object) -> None:
+    def test_one_document_can_be_checked_alone(
+        self, engine: object, archive: Archive, converter: object
+    ) -> None:
         broken, intact = issue_with_trail(engine, archive, converter, count=2)
         sql(engine, "UPDATE auditevent SET actor = '别人' WHERE document_id = :d AND seq = 1", d=broken)
         assert xibu("audit", "verify", "--document", str(intact)).returncode == 0

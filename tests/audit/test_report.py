@@ -18,8 +18,8 @@ from service.pki import service as pki
 from service.pki.fields import fields_for, role_label
 from signing import StampSpec, sign_pdf, validate_pdf
 from storage.archive import Archive
-from storage.models import AuditEvent, Document, RequestStatus, Role, SignerCertificate, SigningRequest
 from storage.cli import check_archive
+from storage.models import AuditEvent, Document, RequestStatus, Role, SignerCertificate, SigningRequest
 from tests.api.factories import auth, create_login
 
 from .conftest import issue_with_trail
@@ -58,7 +58,14 @@ def test_attached_report_is_certified_by_the_region_office_and_lists_document_pa
     assert emb.docmdp_level == MDPPerm.NO_CHANGES  # certified: nothing may be added but LTV data
 
     text = pdf_text(report)
-    for expected in (doc.number, doc.rendered_sha256, doc.current_sha256, office_cert.serial, "确认通知书", "签名有效"):
+    for expected in (
+        doc.number,
+        doc.rendered_sha256,
+        doc.current_sha256,
+        office_cert.serial,
+        "确认通知书",
+        "签名有效",
+    ):
         assert expected in text, expected
     for e in events[:-1]:  # the report lists the trail as it stood before its own event
         assert e.hash in text, f"event {e.seq}"
@@ -86,7 +93,11 @@ def test_parties_come_from_the_pdf_and_the_signing_requests(
         )  # fmt: skip
         doc.current_sha256 = archive.put(signed)
         for pos, (party, state) in enumerate(
-            (("county_office", RequestStatus.SIGNED), ("unit", RequestStatus.OPEN), ("volunteer", RequestStatus.WAITING))
+            (
+                ("county_office", RequestStatus.SIGNED),
+                ("unit", RequestStatus.OPEN),
+                ("volunteer", RequestStatus.WAITING),
+            )
         ):
             session.add(SigningRequest(document_id=doc_id, party=party, position=pos, status=state.value))
         session.flush()
@@ -105,7 +116,9 @@ def test_report_endpoint_serves_the_archived_report_within_scope_only(
     with Session(engine, expire_on_commit=False) as session:  # type: ignore[call-overload]
         key = attach_report(session, archive, converter, doc_id)  # type: ignore[arg-type]
         admin = create_login(session, Role.REGION_ADMIN, organization=orgs.region_office(session))
-        elsewhere = create_login(session, Role.COUNTY_OFFICE, organization=orgs.county_office(session, "阿拉善盟", "额济纳旗"))
+        elsewhere = create_login(
+            session, Role.COUNTY_OFFICE, organization=orgs.county_office(session, "阿拉善盟", "额济纳旗")
+        )
         session.commit()
     r = client.get(f"/api/v1/documents/{doc_id}/report", headers=auth(admin))
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"

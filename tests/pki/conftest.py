@@ -7,6 +7,7 @@ import io
 import pytest
 
 from tests.documents.conftest import converter  # noqa: F401  (session fixture: the LibreOffice pool)
+from tests.fixtures.pki_server import pki_server  # noqa: F401  (session fixture: uvicorn serving /pki)
 
 
 @pytest.fixture(scope="session")

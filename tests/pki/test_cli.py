@@ -56,7 +56,10 @@ class TestRevoke:
         crl = x509.load_der_x509_crl(client.get("/pki/crl").content)
         entry = crl.get_revoked_certificate_by_serial_number(int(serial, 16))
         assert entry is not None
-        assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.key_compromise
+        assert (
+            entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+            == x509.ReasonFlags.key_compromise
+        )
         with Session(engine) as session:  # type: ignore[call-overload]
             old = session.exec(select(SignerCertificate).where(SignerCertificate.serial == serial)).one()
             assert old.revoked_at is not None and old.revocation_reason == "印章管理员离职" and not old.active
@@ -69,7 +72,9 @@ class TestRevoke:
         assert r.returncode == 0, r.stderr
         assert int(serial, 16) in _crl_serials(client)
 
-    def test_exactly_one_target_and_a_known_serial_are_required(self, engine: object, pki_ready: S.Pki) -> None:
+    def test_exactly_one_target_and_a_known_serial_are_required(
+        self, engine: object, pki_ready: S.Pki
+    ) -> None:
         assert xibu("pki", "revoke", "--reason", "x").returncode == 2
         assert xibu("pki", "revoke", "--serial", "ab", "--org-id", "1", "--reason", "x").returncode == 2
         unknown = xibu("pki", "revoke", "--serial", "abcdef", "--reason", "x")
@@ -120,7 +125,10 @@ def test_imported_p12_is_preferred_and_signs(
     assert record.external and record.serial != ours
     assert spec.cert == leaf and len(spec.chain) == 1
     signed = S.sign_pdf(
-        plain_pdf, spec, S.FieldSpec("sig_region_office", 0, (60, 100, 230, 160)), timestamper=pki.timestamper()
+        plain_pdf,
+        spec,
+        S.FieldSpec("sig_region_office", 0, (60, 100, 230, 160)),
+        timestamper=pki.timestamper(),
     )
     (sig,) = S.validate_pdf(signed, pki.trust()).signatures
     assert sig.intact and sig.valid and sig.signer_serial == leaf.serial_number

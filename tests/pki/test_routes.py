@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 import signing as S
 from service.pki.routes import EMBEDDED_PATHS
-from tests.fixtures.pki_server import PkiServer, pki_server  # noqa: F401  (fixture)
+from tests.fixtures.pki_server import PkiServer
 
 PYHANKO = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "pyhanko")
 TSQ = "application/timestamp-query"
@@ -36,7 +36,9 @@ def _tsq(data: bytes, nonce: int = 12345) -> bytes:
 
 
 class TestServedContent:
-    def test_root_and_issuing_certificates_are_ours_as_pem(self, client: TestClient, pki_ready: S.Pki) -> None:
+    def test_root_and_issuing_certificates_are_ours_as_pem(
+        self, client: TestClient, pki_ready: S.Pki
+    ) -> None:
         root = client.get("/pki/root.pem")
         issuing = client.get("/pki/issuing.pem")
         assert root.status_code == issuing.status_code == 200
@@ -67,15 +69,22 @@ class TestServedContent:
         certs = resp["time_stamp_token"]["content"]["certificates"]  # a DER SET: sorted, not in our order
         assert pki_ready.tsa_cert.serial_number in {c.chosen.serial_number for c in certs}
 
-    def test_tsa_rejects_garbage_with_an_rfc3161_rejection(self, client: TestClient, pki_ready: S.Pki) -> None:
+    def test_tsa_rejects_garbage_with_an_rfc3161_rejection(
+        self, client: TestClient, pki_ready: S.Pki
+    ) -> None:
         r = client.post("/pki/tsa", content=b"\x30\x03garbage", headers={"content-type": TSQ})
         assert r.status_code == 200
         # asn1crypto cannot load a TimeStampResp without a token, so read the status by hand.
         status = tsp.PKIStatusInfo.load(core.Sequence.load(r.content)[0].dump())
         assert status["status"].native == "rejection"
 
-    def test_tsa_refuses_other_media_types_and_huge_bodies(self, client: TestClient, pki_ready: S.Pki) -> None:
-        assert client.post("/pki/tsa", content=_tsq(b"x"), headers={"content-type": "text/plain"}).status_code == 415
+    def test_tsa_refuses_other_media_types_and_huge_bodies(
+        self, client: TestClient, pki_ready: S.Pki
+    ) -> None:
+        assert (
+            client.post("/pki/tsa", content=_tsq(b"x"), headers={"content-type": "text/plain"}).status_code
+            == 415
+        )
         huge = client.post("/pki/tsa", content=b"\x00" * 10_000, headers={"content-type": TSQ})
         assert huge.status_code == 413
 
@@ -100,11 +109,15 @@ def _cdp(cert: x509.Certificate) -> list[str]:
 
 def _aia(cert: x509.Certificate) -> list[str]:
     ext = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
-    return [d.access_location.value for d in ext if d.access_method == AuthorityInformationAccessOID.CA_ISSUERS]
+    return [
+        d.access_location.value for d in ext if d.access_method == AuthorityInformationAccessOID.CA_ISSUERS
+    ]
 
 
 class TestEmbeddedUrls:
-    def test_every_url_a_certificate_carries_is_served_with_the_right_type(self, pki_server: PkiServer) -> None:
+    def test_every_url_a_certificate_carries_is_served_with_the_right_type(
+        self, pki_server: PkiServer
+    ) -> None:
         p = pki_server.pki
         party = p.issue(S.CertSubject("乌审旗第一中学"), "embedded-urls")
         urls = {

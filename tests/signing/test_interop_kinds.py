@@ -33,8 +33,12 @@ from .conftest import FONT_CACHE
 PYHANKO = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "pyhanko")
 
 SIGNERS = {
-    "region_office": S.CertSubject("内蒙古自治区西部计划项目办", "共青团内蒙古自治区委员会", "11150000MB0000001X"),
-    "county_office": S.CertSubject("新巴尔虎右旗西部计划项目办", "共青团新巴尔虎右旗委员会", "11150727MB1234567X"),
+    "region_office": S.CertSubject(
+        "内蒙古自治区西部计划项目办", "共青团内蒙古自治区委员会", "11150000MB0000001X"
+    ),
+    "county_office": S.CertSubject(
+        "新巴尔虎右旗西部计划项目办", "共青团新巴尔虎右旗委员会", "11150727MB1234567X"
+    ),
     "unit": S.CertSubject(SAMPLE_PLACEMENT.unit[:64], SAMPLE_PLACEMENT.unit[:64], "12150727MB7654321Y"),
     "volunteer": S.CertSubject(SAMPLE_PERSON.name, "大学生志愿服务西部计划志愿者", "XIBU-VSAMPLE0001"),
 }
@@ -43,7 +47,10 @@ SIGNERS = {
 @pytest.fixture(scope="module")
 def party_signers(pki_server: PkiServer) -> dict[str, S.SignerSpec]:  # noqa: F811
     p = pki_server.pki
-    return {party: p.signer(f"interop-{party}", p.issue(subject, f"interop-{party}")) for party, subject in SIGNERS.items()}
+    return {
+        party: p.signer(f"interop-{party}", p.issue(subject, f"interop-{party}"))
+        for party, subject in SIGNERS.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +91,9 @@ def signed_kinds(
     for code in KINDS:
         docx = render_docx(code, build_context(sample(code)))
         pdf = converter.convert(docx, f"{code}.docx")
-        out[code] = S.finish_lta(sign_every_party(code, pdf, party_signers, tsa, fonts), trust, timestamper=tsa)
+        out[code] = S.finish_lta(
+            sign_every_party(code, pdf, party_signers, tsa, fonts), trust, timestamper=tsa
+        )
     return out
 
 
@@ -128,7 +137,11 @@ class TestEveryKind:
             assert "Certificate Validation: Certificate is Trusted." in b, out
 
     def test_pyhanko_cli_with_revocation_checking_over_http(
-        self, kind: str, signed_kinds: dict[str, bytes], pki_server: PkiServer, tmp_path: Path  # noqa: F811
+        self,
+        kind: str,
+        signed_kinds: dict[str, bytes],
+        pki_server: PkiServer,  # noqa: F811
+        tmp_path: Path,
     ) -> None:
         f = tmp_path / f"{kind}.pdf"
         f.write_bytes(signed_kinds[kind])
