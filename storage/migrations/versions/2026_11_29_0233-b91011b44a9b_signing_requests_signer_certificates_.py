@@ -127,7 +127,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_signingrequest_volunteer_id"), ["volunteer_id"], unique=False)
 
     with op.batch_alter_table("document", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("signing_state", sa.String(length=20), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("signing_state", sa.String(length=20), nullable=False, server_default="")
+        )
         batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
         batch_op.create_index(batch_op.f("ix_document_signing_state"), ["signing_state"], unique=False)
 
