@@ -90,7 +90,8 @@ def worker(
     import service.documents.tasks  # noqa: F401  (registers the tasks)
     from service.jobs import queue
 
-    Consumer(queue(), workers=workers, worker_type="thread").run()
+    # Poll at least once a second: an office watching a progress bar should not wait for a backoff.
+    Consumer(queue(), workers=workers, worker_type="thread", max_delay=1.0).run()
 
 
 def _register_domains() -> None:
