@@ -87,7 +87,8 @@ def worker(
     """Run queued jobs (batch issuance) until stopped. Several may run, on one machine or several."""
     from huey.consumer import Consumer
 
-    import service.documents.tasks  # noqa: F401  (registers the tasks)
+    import service.audit.tasks
+    import service.documents.tasks  # noqa: F401  (both register their tasks)
     from service.jobs import queue
 
     # Poll at least once a second: an office watching a progress bar should not wait for a backoff.

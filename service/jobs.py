@@ -8,9 +8,13 @@ database (``FOR UPDATE SKIP LOCKED``), so workers on several machines share it; 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
+from sqlalchemy import event
+from sqlmodel import Session
 
 from service.config import Settings, get_settings
 
@@ -33,3 +37,24 @@ def make_huey(settings: Settings) -> Huey:
 @lru_cache
 def queue() -> Huey:
     return make_huey(get_settings())
+
+
+_AFTER_COMMIT = "xibu_jobs_after_commit"
+
+
+def enqueue_after_commit(session: Session, task: Callable[..., Any], *args: Any) -> None:
+    """Queue ``task(*args)`` once the session's transaction commits; nothing if it rolls back.
+
+    A job must never see a state its request did not commit, nor run for one that failed.
+    """
+    pending = session.info.get(_AFTER_COMMIT)
+    if pending is None:
+        pending = session.info[_AFTER_COMMIT] = []
+        event.listen(session, "after_commit", _run_pending)
+        event.listen(session, "after_rollback", lambda s: s.info.pop(_AFTER_COMMIT, None))
+    pending.append((task, args))
+
+
+def _run_pending(session: Session) -> None:
+    for task, args in session.info.pop(_AFTER_COMMIT, []):
+        task(*args)

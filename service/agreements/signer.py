@@ -30,6 +30,7 @@ from service.audit import service as audit
 from service.audit.service import Actor, Event
 from service.config import get_settings
 from service.errors import AppError, Conflict, NotFound
+from service.jobs import enqueue_after_commit
 from service.pki import service as pki
 from service.pki.fields import field_name, fields_for, role_label
 from signing import SigningError, StampSpec, TimestampUnavailable, finish_lta, sign_pdf
@@ -287,6 +288,9 @@ def _sign(
         tell_all(
             session, doc, requests, "completed", f"《{kind.title}》（编号{doc.number}）已由各方签署完毕。"
         )
+        from service.audit.tasks import attach_signing_report
+
+        enqueue_after_commit(session, attach_signing_report, doc.id)
     session.flush()
     return req
 

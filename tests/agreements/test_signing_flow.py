@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from service.audit.service import verify_chain
 from service.pki.service import trust
 from signing import validate_pdf
-from storage.models import Document, DocumentRevision, SigningRequest
+from storage.models import AuditEvent, Document, DocumentRevision, SigningRequest
 from tests.agreements.conftest import (
     COUNTY_MAIL,
     World,
@@ -95,6 +95,19 @@ class TestHappyPath:
         again = client.post(f"/api/v1/signing/{links['volunteer']}/sign", json={"code": "123456"})
         assert again.status_code == 410 and "完成签署" in again.json()["detail"]
         assert {m["party"] for m in outbox() if m["purpose"] == "completed"} == set(ORDER)
+
+        # Completion queued the signed 签署报告 as a job; a worker builds it into the audit chain.
+        from service.audit.tasks import attach_signing_report
+        from service.jobs import queue
+
+        assert any(t.name == "audit.attach_report" and t.args == (doc_id,) for t in queue().pending())
+        report_key = attach_signing_report.call_local(doc_id)
+        with Session(engine) as session:  # type: ignore[call-overload]
+            last = session.exec(
+                select(AuditEvent).where(AuditEvent.document_id == doc_id).order_by(AuditEvent.seq.desc())  # type: ignore[attr-defined]
+            ).first()
+            assert last is not None and (last.event, last.hash_after) == ("reported", report_key)
+            assert verify_chain(session, doc_id) == []
 
 
 class TestRefusals:
