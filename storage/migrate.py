@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401
-from storage.schema_compare import compare_type, render_item
+from storage.schema_compare import compare_type, include_object, render_item
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -37,6 +37,7 @@ def schema_drift(engine: Engine) -> list[Any]:
     """Differences between the models and the migrated database; empty when they agree."""
     with engine.connect() as conn:
         ctx = MigrationContext.configure(
-            conn, opts={"compare_type": compare_type, "render_item": render_item}
+            conn,
+            opts={"compare_type": compare_type, "render_item": render_item, "include_object": include_object},
         )
         return list(compare_metadata(ctx, SQLModel.metadata))

@@ -22,3 +22,14 @@ def compare_type(
     if isinstance(metadata_type, AutoString) and isinstance(inspected_type, String):
         return bool(metadata_type.length != inspected_type.length)
     return None
+
+
+# The job queue (Huey's SQL storage) keeps its own tables in the same PostgreSQL database; they are
+# Huey's to create, never ours to migrate or drop.
+QUEUE_TABLES = frozenset({"kv", "schedule", "task", "counter"})
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    table_name = name if type_ == "table" else getattr(table, "name", None)
+    return not (reflected and compare_to is None and table_name in QUEUE_TABLES)

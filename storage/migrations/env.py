@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 import storage.models  # noqa: F401  (registers every table)
 from storage.db import make_engine
 from storage.schema_compare import compare_type as _compare_type
+from storage.schema_compare import include_object as _include_object
 from storage.schema_compare import render_item as _render_item
 
 config = context.config
@@ -49,6 +50,7 @@ def _run(connection: Any) -> None:
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
         render_item=_render_item,
         compare_type=_compare_type,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
