@@ -85,6 +85,8 @@ def _gb2312(rows: range) -> str:
 
 
 _ASCII = "".join(chr(c) for c in range(0x20, 0x7F))
+_STAMP_ALWAYS = "："  # with ASCII: stamps that differ only in their time share one face
+_SMALL_CACHE = 512
 _TIERS = {
     "gb2312-l1": _ASCII + _gb2312(range(0xA1, 0xAA)) + _gb2312(range(0xB0, 0xD8)),
     "gb2312": _ASCII + _gb2312(range(0xA1, 0xAA)) + _gb2312(range(0xB0, 0xF8)),
@@ -108,7 +110,10 @@ def _open_face(ref: FaceRef) -> TTFont:
 
 def _subset_bytes(ref: FaceRef, text: str) -> bytes:
     """A face cut down to ``text``'s characters, without layout tables (we set plain lines)."""
-    font = _open_face(ref)
+    return _subset_font(_open_face(ref), text)
+
+
+def _subset_font(font: TTFont, text: str) -> bytes:
     opts = subset.Options()
     opts.layout_features = []
     opts.layout_closure = False
@@ -151,6 +156,7 @@ class StampFonts:
     _tiers: dict[str, tuple[frozenset[str], bytes]] = field(default_factory=dict, repr=False)
     _cmaps: dict[FaceRef, frozenset[str]] = field(default_factory=dict, repr=False)
     _rare: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _small: dict[str, bytes] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -218,10 +224,29 @@ class StampFonts:
         missing = "".join(sorted(needed - covered)) or "".join(sorted(needed - self._cmap(self.faces[0])))
         raise StampGlyphMissing(missing)
 
+    def stamp_font(self, text: str) -> bytes:
+        """A face holding just ``text``'s characters (and ASCII), cached by character set.
+
+        pyHanko parses and re-subsets the face it is given on every stamp; handing it a face of a
+        few dozen glyphs instead of thousands makes that cheap. Digits are always included, so
+        one office's stamps share one face whatever the signing time.
+        """
+        chars = "".join(sorted({c for c in text if not c.isspace()} | set(_ASCII) | set(_STAMP_ALWAYS)))
+        with self._lock:
+            cached = self._small.get(chars)
+        if cached is not None:
+            return cached
+        data = _subset_font(TTFont(io.BytesIO(self.font_for(text)), lazy=True), chars)
+        with self._lock:
+            if len(self._small) >= _SMALL_CACHE:
+                self._small.pop(next(iter(self._small)))
+            self._small[chars] = data
+        return data
+
     def style(self, spec: StampSpec, *, font_size: int = 9) -> tuple[TextStampStyle, dict[str, str]]:
         """The pyHanko stamp style and text parameters for ``spec``."""
         role, name, when = spec.lines()
-        data = self.font_for(role + name + when)
+        data = self.stamp_font(role + name + when)
         style = TextStampStyle(
             stamp_text="%(role)s\n%(name)s\n%(when)s",
             text_box_style=TextBoxStyle(font=_BytesFontFactory(data, font_size), leading=font_size + 4),
