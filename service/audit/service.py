@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from storage.models import AuditEvent
+from storage.models import AuditEvent, Document
 
 GENESIS = "0" * 64
 
@@ -100,6 +100,7 @@ def record(
     )
     row.hash = event_hash(row)
     session.add(row)
+    session.execute(update(Document).where(col(Document.id) == document_id).values(audit_head=row.hash))
     session.flush()
     return row
 
@@ -116,6 +117,7 @@ def verify_chain(session: Session, document_id: int) -> list[str]:
     """Problems in one document's chain (Chinese, naming the event); empty when intact."""
     problems: list[str] = []
     prev = GENESIS
+    head = session.exec(select(Document.audit_head).where(Document.id == document_id)).first()
     for expected_seq, ev in enumerate(events(session, document_id), start=1):
         if ev.seq != expected_seq:
             problems.append(f"文书{document_id}：第{expected_seq}条事件缺失或顺序被改动（实际序号{ev.seq}）")
@@ -124,13 +126,19 @@ def verify_chain(session: Session, document_id: int) -> list[str]:
         if event_hash(ev) != ev.hash:
             problems.append(f"文书{document_id}：第{ev.seq}条事件内容被改动")
         prev = ev.hash
+    if head is not None and head != prev:
+        problems.append(f"文书{document_id}：最新事件与文书记录的链头不一致（末尾事件被删除或替换）")
     return problems
 
 
 def verify_all(session: Session) -> dict[int, list[str]]:
     """Every document's problems; documents whose chain is intact are left out."""
-    ids = session.exec(select(AuditEvent.document_id).group_by(col(AuditEvent.document_id))).all()
-    found = {doc_id: verify_chain(session, doc_id) for doc_id in ids}
+    ids = set(session.exec(select(AuditEvent.document_id).group_by(col(AuditEvent.document_id))).all())
+    # A document whose whole trail was deleted still names its chain head.
+    ids |= {
+        i for i in session.exec(select(Document.id).where(col(Document.audit_head).is_not(None))).all() if i
+    }
+    found = {doc_id: verify_chain(session, doc_id) for doc_id in sorted(ids)}
     return {k: v for k, v in found.items() if v}
 
 

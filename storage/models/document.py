@@ -59,6 +59,8 @@ class Document(SQLModel, table=True):
     signing_state: str = Field(default="", max_length=20, index=True)
     # Bumped on every change of the PDF; a signature is written only over the version it read.
     version: int = 1
+    # Hash of the newest audit event: deleting the last event (which breaks no link) shows here.
+    audit_head: str | None = Field(default=None, max_length=64)
     created_at: datetime = created_at_field()
 
 

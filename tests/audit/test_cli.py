@@ -59,6 +59,23 @@ class TestAuditVerify:
         assert f"文书{doc_id}：第2条事件缺失或顺序被改动（实际序号3）" in problems
         assert f"文书{doc_id}：第3条事件与前一条不衔接（被删除、插入或重排）" in problems
 
+    def test_a_deleted_last_event_or_whole_trail_is_reported(
+        self, engine: object, archive: Archive, converter: object
+    ) -> None:
+        """Removing the newest event breaks no link; the chain head kept on the document catches it."""
+        (doc_id,) = issue_with_trail(engine, archive, converter)
+        sql(
+            engine,
+            "DELETE FROM auditevent WHERE document_id = :d AND seq = (SELECT MAX(seq) FROM auditevent WHERE document_id = :d)",
+            d=doc_id,
+        )
+        r = xibu("audit", "verify", "--json")
+        assert r.returncode == 1
+        assert any("链头不一致" in p for p in json.loads(r.stdout)["problems"][str(doc_id)])
+        sql(engine, "DELETE FROM auditevent WHERE document_id = :d", d=doc_id)
+        r = xibu("audit", "verify", "--json")
+        assert r.returncode == 1 and str(doc_id) in json.loads(r.stdout)["problems"]
+
     def test_swapped_sequence_numbers_are_reported(
         self, engine: object, archive: Archive, converter: object
     ) -> None:
