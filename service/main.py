@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
 
 from service.errors import install_handlers
 from service.logging import install as install_log_redaction
@@ -22,6 +23,11 @@ def create_app() -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(_pki_router())  # at the root: certificates embed /pki/... URLs
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        # The office pages come later; until then the API documentation is the front door.
+        return RedirectResponse("/docs")
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
