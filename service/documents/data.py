@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -200,6 +201,28 @@ def _served(session: Session, rec: TermRecord, last_day: date | None) -> tuple[d
     return end, years, [graded[n].grade for n in range(1, years + 1)]
 
 
+def _service_fields(
+    session: Session,
+    kind: str,
+    rec: TermRecord,
+    code: str,
+    issue_date: date,
+    public_url: str,
+    last_day: date | None,
+) -> tuple[dict[str, Any], list[str]]:
+    """What a 服务鉴定表 and a 服务证书 share: the service period actually served, every year appraised."""
+    end, years, grades = _served(session, rec, last_day)
+    fields = {
+        "meta": _meta(kind, rec, code, issue_date, public_url),
+        "person": person(rec.volunteer),
+        "placement": placement(rec),
+        "start": rec.term.report_date,
+        "end": end,
+        "years_served": years,
+    }
+    return fields, grades
+
+
 def evaluation_data(
     session: Session,
     rec: TermRecord,
@@ -209,14 +232,9 @@ def evaluation_data(
     public_url: str,
     last_day: date | None = None,
 ) -> EvaluationData:
-    end, years, grades = _served(session, rec, last_day)
+    fields, grades = _service_fields(session, "evaluation", rec, code, issue_date, public_url, last_day)
     return EvaluationData(
-        meta=_meta("evaluation", rec, code, issue_date, public_url),
-        person=person(rec.volunteer),
-        placement=placement(rec),
-        start=rec.term.report_date,
-        end=end,
-        years_served=years,
+        **fields,
         grades=tuple(grades),
         self_appraisal="",
         unit_opinion="",
@@ -234,12 +252,5 @@ def certificate_data(
     public_url: str,
     last_day: date | None = None,
 ) -> CertificateData:
-    end, years, _grades = _served(session, rec, last_day)
-    return CertificateData(
-        meta=_meta("certificate", rec, code, issue_date, public_url),
-        person=person(rec.volunteer),
-        placement=placement(rec),
-        start=rec.term.report_date,
-        end=end,
-        years_served=years,
-    )
+    fields, _grades = _service_fields(session, "certificate", rec, code, issue_date, public_url, last_day)
+    return CertificateData(**fields)
