@@ -89,10 +89,14 @@ def worker(
 
     import service.audit.tasks
     import service.documents.tasks  # noqa: F401  (both register their tasks)
+    from service.documents.converter import close_shared_converter
     from service.jobs import queue
 
-    # Poll at least once a second: an office watching a progress bar should not wait for a backoff.
-    Consumer(queue(), workers=workers, worker_type="thread", max_delay=1.0).run()
+    try:
+        # Poll at least once a second: an office watching a progress bar should not wait for a backoff.
+        Consumer(queue(), workers=workers, worker_type="thread", max_delay=1.0).run()
+    finally:
+        close_shared_converter()  # stop this worker's LibreOffice instances with it
 
 
 def _register_domains() -> None:
