@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # Job queue. Empty: derived from the database (SQLite file beside the data, or tables in
     # PostgreSQL), so the embedded default needs no extra server. "redis://…" uses Redis.
     queue_url: str = ""
+    # 工作生活补贴 printed in agreements, yuan per month. The plan leaves the figure to local finance
+    # (实施方案 三(二)1), so it is configuration, not code.
+    monthly_allowance: int = 2500
     # LibreOffice instances for document conversion; 0 means one per core.
     converters: int = 0
 

@@ -22,9 +22,10 @@ from sqlmodel import Session, col, select
 
 from service.cohorts import service as cohorts
 from service.config import get_settings
+from service.documents.codes import new_code
 from service.documents.converter import Converter
 from service.documents.data import load_terms, notice_data
-from service.documents.issuing import IssueError, Planned, Sealer, fresh_code, issue_many, today_in_china
+from service.documents.issuing import IssueError, Planned, Sealer, issue_many, today_in_china
 from service.errors import AppError, NotFound
 from storage.archive import Archive
 from storage.db import session_scope
@@ -326,7 +327,7 @@ def _issue_chunk(
         elif rec is None:
             outcomes[item.id] = (ItemStatus.FAILED.value, "服务记录已不存在", None)
         else:
-            data = notice_data(rec, code=fresh_code(), issue_date=issue_date, public_url=public_url)
+            data = notice_data(rec, code=new_code(), issue_date=issue_date, public_url=public_url)
             planned.append(
                 Planned(notice_slot(item.term_id), data, batch.cohort_id, item.term_id, batch_id=batch.id)
             )

@@ -6,7 +6,7 @@ document can be re-rendered exactly from its snapshot after the records change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -17,6 +17,7 @@ from doc_templates.context import (
     AgreementData,
     AppraisalData,
     CertificateData,
+    DocumentData,
     DocumentMeta,
     EvaluationData,
     NoticeData,
@@ -54,13 +55,15 @@ class TermRecord:
     cohort: Cohort
 
 
-def document_number(
-    kind: str, cohort: Cohort, term: ServiceTerm, *, year: int | None = None, generation: int = 1
-) -> str:
+def document_number(kind: str, cohort: Cohort, term: ServiceTerm, *, year: int | None = None) -> str:
     """Deterministic, so a resumed batch can never hand out a number twice: prefix〔year〕term-id号."""
     suffix = f"-{year}" if year else ""
-    again = f"（{generation}）" if generation > 1 else ""
-    return f"{NUMBER_PREFIX[kind]}〔{cohort.start_year}〕第{term.id:05d}{suffix}号{again}"
+    return f"{NUMBER_PREFIX[kind]}〔{cohort.start_year}〕第{term.id:05d}{suffix}号"
+
+
+def reissued(data: DocumentData, generation: int) -> DocumentData:
+    """The same document data numbered as its ``generation``-th issue, e.g. …号（2）."""
+    return replace(data, meta=replace(data.meta, number=f"{data.meta.number}（{generation}）"))
 
 
 def load_terms(session: Session, term_ids: list[int]) -> dict[int, TermRecord]:

@@ -17,14 +17,12 @@ from doc_templates.convert import ConversionError
 from doc_templates.fonts import missing_glyphs
 from doc_templates.pdf_split import SplitError, split_documents
 from doc_templates.render import (
-    MissingGlyphs,
     RenderError,
     TemplateFieldMissing,
     context_strings,
     render_docx,
 )
 from doc_templates.snapshot import to_snapshot
-from service.documents.codes import new_code
 from service.documents.converter import Converter
 from service.documents.templates import active_version, template_bytes
 from signing import SigningError, TimestampUnavailable
@@ -59,18 +57,10 @@ def today_in_china() -> date:
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
-def fresh_code() -> str:
-    return new_code()
-
-
-def render(template: bytes, data: DocumentData) -> bytes:
+def _render(template: bytes, data: DocumentData, context: dict[str, Any]) -> bytes:
+    """One document's DOCX from a context that ``checked_context`` already built and checked."""
     try:
-        return render_docx(template, build_context(data))
-    except MissingGlyphs as exc:
-        chars = "、".join(f"“{c}”(U+{ord(c):04X})" for c in exc.chars)
-        raise IssueError(
-            f"{data.meta.number}：记录中有已安装字体无法显示的字符{chars}，请核对后重新签发"
-        ) from exc
+        return render_docx(template, context, check_glyphs=False)
     except TemplateFieldMissing as exc:
         raise IssueError(f"{data.meta.number}：模板字段“{exc.field}”没有数据（模板{exc.template}）") from exc
     except RenderError as exc:
@@ -152,7 +142,7 @@ def _to_pdf(template: bytes, planned: Sequence[Planned], converter: Converter) -
     docx: dict[int, bytes] = {}
     for i in contexts:
         try:
-            docx[i] = render(template, planned[i].data)
+            docx[i] = _render(template, planned[i].data, contexts[i])
         except IssueError as exc:
             out[i] = exc
     converted = converter.convert_many([(item_name(planned[i]), data) for i, data in docx.items()])

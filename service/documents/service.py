@@ -10,16 +10,15 @@ from doc_templates.context import DocumentData
 from service.cohorts import service as cohorts
 from service.config import get_settings
 from service.documents import data as records
-from service.documents.codes import InvalidCode, normalize_code
+from service.documents.codes import InvalidCode, new_code, normalize_code
 from service.documents.converter import Converter
-from service.documents.issuing import IssueError, Planned, Sealer, fresh_code, issue_many, today_in_china
+from service.documents.issuing import IssueError, Planned, Sealer, issue_many, today_in_china
 from service.documents.sealing import SEALED_AT_ISSUANCE, region_sealer
 from service.errors import AppError, Conflict, NotFound
 from storage.archive import Archive
 from storage.models import Document, DocumentStatus, ServiceTerm, Volunteer
 
 PER_YEAR_KINDS = ("agreement", "appraisal")
-DEFAULT_MONTHLY_ALLOWANCE = 2500  # yuan; the county sets the real figure per cohort
 
 
 def slot_for(kind: str, term_id: int, year: int | None = None) -> str:
@@ -45,7 +44,7 @@ def live_document(session: Session, slot: str) -> Document | None:
 
 def build_data(session: Session, kind: str, term_id: int, year: int | None) -> DocumentData:
     rec = records.load_term(session, term_id)
-    code, issued, url = fresh_code(), today_in_china(), get_settings().public_url
+    code, issued, url = new_code(), today_in_china(), get_settings().public_url
     if kind == "notice":
         return records.notice_data(rec, code=code, issue_date=issued, public_url=url)
     if kind == "agreement":
@@ -55,7 +54,7 @@ def build_data(session: Session, kind: str, term_id: int, year: int | None) -> D
             code=code,
             issue_date=issued,
             public_url=url,
-            monthly_allowance=DEFAULT_MONTHLY_ALLOWANCE,
+            monthly_allowance=get_settings().monthly_allowance,
         )
     if kind == "appraisal":
         return records.appraisal_data(session, rec, year or 1, code=code, issue_date=issued, public_url=url)
@@ -93,7 +92,7 @@ def issue_one(
         previous.live_slot = None
         session.flush()
         generation = 1 + len(session.exec(select(Document.id).where(Document.slot == slot)).all())
-        data = _with_number(data, f"{records_number(data)}（{generation}）")
+        data = records.reissued(data, generation)
     term = session.get(ServiceTerm, term_id)
     assert term is not None
     if sealer is None and kind in SEALED_AT_ISSUANCE:
@@ -106,16 +105,6 @@ def issue_one(
         mark_superseded(previous, result, reissue_reason or "")
     session.flush()
     return result
-
-
-def records_number(data: DocumentData) -> str:
-    return data.meta.number
-
-
-def _with_number(data: DocumentData, number: str) -> DocumentData:
-    from dataclasses import replace
-
-    return replace(data, meta=replace(data.meta, number=number))
 
 
 def mark_superseded(old: Document, new: Document, reason: str) -> None:
