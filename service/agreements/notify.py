@@ -35,7 +35,7 @@ class Message:
     to: str | None
     subject: str
     body: str
-    purpose: str  # link | code | turn | declined | voided | completed
+    purpose: str  # link | code | declined | voided | completed
     document_id: int
     party: str
     link: str | None = None

@@ -1,8 +1,13 @@
-"""Agreements API: the office creates, follows, resends, voids and re-issues; signers sign by link or login.
+"""Online-signing API: the office sends documents out and follows them; signers sign by link or login.
+
+``/signing-documents`` serves every kind signed online (三方服务协议, 年度考核表, 服务鉴定表);
+``/agreements`` is the same set of endpoints under the name they had when agreements were the only
+kind, and lists agreements only. Each handler is mounted under both paths.
 
 Link endpoints (``/signing/{token}``) need no login: the 256-bit token is the credential and the
-one-time code confirms the person. Logged-in office and unit users sign from their account
-(``POST /agreements/{id}/sign``) without a code: their login already authenticates them.
+one-time code confirms the person. Logged-in county office, unit and region office users sign
+from their account (``POST /signing-documents/{id}/sign``) without a code: their password login
+already authenticated them (see :func:`service.agreements.signer.sign_from_account`).
 """
 
 from __future__ import annotations
@@ -13,11 +18,8 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
 from doc_templates.kinds import PARTY_TITLES, get_kind
-from service.agreements import repository, service, signer
+from service.agreements import repository, service, signer, turns
 from service.agreements.schemas import (
-    AgreementCreate,
-    AgreementDetail,
-    AgreementRead,
     AuditRead,
     CodeBody,
     CodeSent,
@@ -27,21 +29,27 @@ from service.agreements.schemas import (
     ReasonBody,
     ReissueBody,
     ResendBody,
+    SignedKind,
     SignedRead,
+    SigningCreate,
+    SigningDocumentDetail,
+    SigningDocumentRead,
     SigningPage,
+    SkippedRead,
 )
 from service.audit import service as audit
 from service.audit.service import Actor
 from service.config import get_settings
 from service.deps import CurrentScope, CurrentUser, SessionDep, require_roles
 from service.documents.converter import shared_converter
-from service.errors import Forbidden, NotFound
+from service.errors import NotFound
 from storage.archive import Archive
-from storage.models import Role, SigningRequest, User
+from storage.models import Document, Role, SigningRequest, User
 
-router = APIRouter(tags=["agreements"])
+router = APIRouter(tags=["signing"])
 OFFICES = require_roles(Role.REGION_ADMIN, Role.LEAGUE_OFFICE, Role.COUNTY_OFFICE)
-SIGNING_ORGS = require_roles(Role.COUNTY_OFFICE, Role.SERVICE_UNIT)
+SIGNING_ORGS = require_roles(Role.REGION_ADMIN, Role.COUNTY_OFFICE, Role.SERVICE_UNIT)
+DOCS, AGREEMENTS = "/signing-documents", "/agreements"
 
 
 def _archive() -> Archive:
@@ -54,9 +62,9 @@ def _actor(request: Request, user: User | None = None) -> Actor:
     return Actor(name, ip=ip, user_agent=request.headers.get("user-agent"))
 
 
-def _read(session: Session, doc_id: int) -> AgreementRead:
+def _read(session: Session, doc_id: int) -> SigningDocumentRead:
     doc = service.documents.get_document(session, doc_id)
-    return AgreementRead.of(doc, service.requests_of(session, doc_id))
+    return SigningDocumentRead.of(doc, service.requests_of(session, doc_id))
 
 
 def _created(session: Session, created: service.Created) -> CreatedRead:
@@ -67,63 +75,108 @@ def _created(session: Session, created: service.Created) -> CreatedRead:
 # --- office side -------------------------------------------------------------------------------
 
 
-@router.post("/agreements", response_model=CreateResult, status_code=201, dependencies=[OFFICES])
-def create_agreements(
-    session: SessionDep, scope: CurrentScope, user: CurrentUser, request: Request, body: AgreementCreate
+@router.post(DOCS, response_model=CreateResult, status_code=201, dependencies=[OFFICES])
+@router.post(AGREEMENTS, response_model=CreateResult, status_code=201, dependencies=[OFFICES])
+def create_documents(
+    session: SessionDep, scope: CurrentScope, user: CurrentUser, request: Request, body: SigningCreate
 ) -> CreateResult:
-    """Create agreements for one term, a filter (league / county / unit) or a whole cohort; links shown once."""
+    """Send documents of ``kind`` out for signing, for one term, a filter (league / county / unit) or a
+    whole cohort. Only the first party's link is sent now and shown here once; each later party's
+    link is sent when its turn comes. Parties nobody can be sent a link to are listed in ``warnings``."""
     terms = repository.terms_for(
         session, scope, body.cohort, term_id=body.term_id, id_number=body.id_number, league=body.league,
         county=body.county, unit_id=body.unit_id,
     )  # fmt: skip
-    if not terms and (body.term_id is not None or body.id_number):
+    if not terms and body.names_one_person:
         raise NotFound("没有找到该志愿者的服务记录（或不在您的管辖范围内）")
     created, skipped = service.create_many(
-        session, _archive(), shared_converter(), terms, year=body.year, expires_on=body.expires_on,
-        recipients=body.recipients, actor=_actor(request, user),
+        session, _archive(), shared_converter(), terms, kind=body.kind, year=body.year,
+        expires_on=body.expires_on, recipients=body.recipients, actor=_actor(request, user),
+        refuse_not_ready=body.names_one_person,
     )  # fmt: skip
     return CreateResult(
-        created=[_created(session, c) for c in created],
-        skipped=[{"term_id": t, "number": n} for t, n in skipped],
+        created=[_created(session, c) for c in created], skipped=[SkippedRead.of(s) for s in skipped]
     )
 
 
-@router.get("/agreements", response_model=list[AgreementRead], dependencies=[OFFICES])
+def _listed(session: Session, docs: list[Document]) -> list[SigningDocumentRead]:
+    return [SigningDocumentRead.of(d, service.requests_of(session, d.id or 0)) for d in docs]
+
+
+_STATE = Query(default=None, description="pending | completed | declined | voided")
+
+
+@router.get(DOCS, response_model=list[SigningDocumentRead], dependencies=[OFFICES])
+def list_documents(
+    session: SessionDep,
+    scope: CurrentScope,
+    kind: SignedKind | None = Query(default=None),
+    cohort: str | None = Query(default=None),
+    state: str | None = _STATE,
+    limit: int = Query(default=200, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0),
+) -> list[SigningDocumentRead]:
+    """Documents signed online in the caller's scope, newest first."""
+    docs = repository.list_documents(
+        session, scope, kind=kind, cohort_code=cohort, state=state, limit=limit, offset=offset
+    )
+    return _listed(session, docs)
+
+
+@router.get(AGREEMENTS, response_model=list[SigningDocumentRead], dependencies=[OFFICES])
 def list_agreements(
     session: SessionDep,
     scope: CurrentScope,
     cohort: str | None = Query(default=None),
-    state: str | None = Query(default=None, description="pending | completed | declined | voided"),
+    state: str | None = _STATE,
     limit: int = Query(default=200, ge=1, le=1000),
     offset: int = Query(default=0, ge=0),
-) -> list[AgreementRead]:
-    docs = repository.list_agreements(
-        session, scope, cohort_code=cohort, state=state, limit=limit, offset=offset
+) -> list[SigningDocumentRead]:
+    """三方服务协议 in the caller's scope, newest first."""
+    docs = repository.list_documents(
+        session, scope, kind="agreement", cohort_code=cohort, state=state, limit=limit, offset=offset
     )
-    return [AgreementRead.of(d, service.requests_of(session, d.id or 0)) for d in docs]
+    return _listed(session, docs)
 
 
-@router.get("/agreements/{document_id}", response_model=AgreementDetail)
-def agreement_detail(session: SessionDep, scope: CurrentScope, document_id: int) -> AgreementDetail:
+@router.get(f"{DOCS}/inbox", response_model=list[SigningDocumentRead], dependencies=[SIGNING_ORGS])
+def inbox(
+    session: SessionDep,
+    scope: CurrentScope,
+    user: CurrentUser,
+    limit: int = Query(default=200, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0),
+) -> list[SigningDocumentRead]:
+    """Documents waiting for the signature of the user's own organization, oldest first."""
+    org, party = signer.account_signer(session, user)
+    assert org.id is not None
+    return _listed(session, repository.awaiting(session, scope, org.id, party, limit=limit, offset=offset))
+
+
+@router.get(f"{DOCS}/{{document_id}}", response_model=SigningDocumentDetail)
+@router.get(f"{AGREEMENTS}/{{document_id}}", response_model=SigningDocumentDetail)
+def document_detail(session: SessionDep, scope: CurrentScope, document_id: int) -> SigningDocumentDetail:
     """Status of each party and the audit trail."""
-    doc = repository.visible_agreement(session, scope, document_id)
-    base = AgreementRead.of(doc, service.requests_of(session, document_id))
-    return AgreementDetail(
+    doc = repository.visible_document(session, scope, document_id)
+    base = SigningDocumentRead.of(doc, service.requests_of(session, document_id))
+    return SigningDocumentDetail(
         **base.model_dump(), audit=[AuditRead.of(e) for e in audit.events(session, document_id)]
     )
 
 
-@router.get("/agreements/{document_id}/pdf")
-def agreement_pdf(
+@router.get(f"{DOCS}/{{document_id}}/pdf")
+@router.get(f"{AGREEMENTS}/{{document_id}}/pdf")
+def document_pdf(
     session: SessionDep, scope: CurrentScope, user: CurrentUser, request: Request, document_id: int
 ) -> Response:
-    repository.visible_agreement(session, scope, document_id)
+    repository.visible_document(session, scope, document_id)
     doc, data = service.download(session, _archive(), document_id, _actor(request, user))
-    headers = {"Content-Disposition": f'attachment; filename="agreement-{doc.id}-v{doc.version}.pdf"'}
+    headers = {"Content-Disposition": f'attachment; filename="{doc.kind}-{doc.id}-v{doc.version}.pdf"'}
     return Response(data, media_type="application/pdf", headers=headers)
 
 
-@router.post("/agreements/{document_id}/resend", response_model=LinkRead, dependencies=[OFFICES])
+@router.post(f"{DOCS}/{{document_id}}/resend", response_model=LinkRead, dependencies=[OFFICES])
+@router.post(f"{AGREEMENTS}/{{document_id}}/resend", response_model=LinkRead, dependencies=[OFFICES])
 def resend_link(
     session: SessionDep,
     scope: CurrentScope,
@@ -132,37 +185,40 @@ def resend_link(
     document_id: int,
     body: ResendBody,
 ) -> LinkRead:
-    """A new link for one party; the old one stops working at once."""
-    repository.visible_agreement(session, scope, document_id)
+    """A new link for the party whose turn it is; its old link stops working at once."""
+    repository.visible_document(session, scope, document_id)
     link = service.resend(
-        session,
-        document_id,
-        body.party,
-        _actor(request, user),
-        recipient=body.recipient,
+        session, document_id, body.party, _actor(request, user), recipient=body.recipient,
         expires_on=body.expires_on,
-    )
+    )  # fmt: skip
     return LinkRead.of(link)
 
 
-@router.post("/agreements/{document_id}/void", response_model=AgreementRead, dependencies=[OFFICES])
-def void_agreement(
+@router.post(f"{DOCS}/{{document_id}}/void", response_model=SigningDocumentRead, dependencies=[OFFICES])
+@router.post(f"{AGREEMENTS}/{{document_id}}/void", response_model=SigningDocumentRead, dependencies=[OFFICES])
+def void_document(
     session: SessionDep,
     scope: CurrentScope,
     user: CurrentUser,
     request: Request,
     document_id: int,
     body: ReasonBody,
-) -> AgreementRead:
-    repository.visible_agreement(session, scope, document_id)
+) -> SigningDocumentRead:
+    repository.visible_document(session, scope, document_id)
     service.void(session, document_id, body.reason, _actor(request, user))
     return _read(session, document_id)
 
 
 @router.post(
-    "/agreements/{document_id}/reissue", response_model=CreatedRead, status_code=201, dependencies=[OFFICES]
+    f"{DOCS}/{{document_id}}/reissue", response_model=CreatedRead, status_code=201, dependencies=[OFFICES]
 )
-def reissue_agreement(
+@router.post(
+    f"{AGREEMENTS}/{{document_id}}/reissue",
+    response_model=CreatedRead,
+    status_code=201,
+    dependencies=[OFFICES],
+)
+def reissue_document(
     session: SessionDep,
     scope: CurrentScope,
     user: CurrentUser,
@@ -170,8 +226,8 @@ def reissue_agreement(
     document_id: int,
     body: ReissueBody,
 ) -> CreatedRead:
-    """Void this agreement's signing and issue a new one (with new links) that supersedes it."""
-    repository.visible_agreement(session, scope, document_id)
+    """Void this document's signing and issue a new one that supersedes it; its signing starts over."""
+    repository.visible_document(session, scope, document_id)
     created = service.reissue(
         session, _archive(), shared_converter(), document_id, body.reason, _actor(request, user),
         expires_on=body.expires_on, recipients=body.recipients,
@@ -179,17 +235,14 @@ def reissue_agreement(
     return _created(session, created)
 
 
-@router.post("/agreements/{document_id}/sign", response_model=SignedRead, dependencies=[SIGNING_ORGS])
+@router.post(f"{DOCS}/{{document_id}}/sign", response_model=SignedRead, dependencies=[SIGNING_ORGS])
+@router.post(f"{AGREEMENTS}/{{document_id}}/sign", response_model=SignedRead, dependencies=[SIGNING_ORGS])
 def sign_from_account(
     session: SessionDep, scope: CurrentScope, user: CurrentUser, request: Request, document_id: int
 ) -> SignedRead:
-    """A county office or unit user signs for their organization when it is its turn (no code: logged in)."""
-    repository.visible_agreement(session, scope, document_id)
-    if user.organization_id is None:
-        raise Forbidden("当前账号未关联单位，不能签署")
-    req = signer.sign_as_organization(
-        session, _archive(), document_id, user.organization_id, _actor(request, user)
-    )
+    """The user signs for their own organization when its turn has come (no code: logged in).
+    403 for a document of another unit or office, 409 out of turn."""
+    req = signer.sign_from_account(session, _archive(), scope, user, document_id, _actor(request, user))
     return _signed(session, req)
 
 
@@ -214,8 +267,8 @@ def signing_page(session: SessionDep, request: Request, token: str) -> SigningPa
     return SigningPage(
         document_id=doc.id, kind=doc.kind, title=get_kind(doc.kind).title, number=doc.number, party=req.party,
         party_title=PARTY_TITLES.get(req.party, req.party), status=req.status, signing_state=doc.signing_state,
-        turn=seen.turn, parties=AgreementRead.of(doc, seen.requests).parties,
-        expires_at=req.token_expires_at, recipient_hint=service.mask_recipient(req.recipient) if req.recipient else None,
+        turn=seen.turn, parties=SigningDocumentRead.of(doc, seen.requests).parties,
+        expires_at=req.token_expires_at, recipient_hint=turns.mask_recipient(req.recipient) if req.recipient else None,
         pdf_base64=base64.b64encode(pdf).decode(),
     )  # fmt: skip
 
@@ -231,7 +284,7 @@ def signing_pdf(session: SessionDep, request: Request, token: str) -> Response:
 def send_code(session: SessionDep, request: Request, token: str) -> CodeSent:
     """Send a fresh 6-digit code to the signer (older codes stop working); at most once a minute."""
     req, valid = signer.send_code(session, token, _actor(request))
-    return CodeSent(sent_to=service.mask_recipient(req.recipient), valid_seconds=valid)
+    return CodeSent(sent_to=turns.mask_recipient(req.recipient), valid_seconds=valid)
 
 
 @router.post("/signing/{token}/sign", response_model=SignedRead)

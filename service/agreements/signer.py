@@ -1,4 +1,4 @@
-"""The signer's side: open a link, get a one-time code, sign in turn, or decline.
+"""The signer's side: open a link, get a one-time code, sign in turn, or decline; or sign from an account.
 
 Each step takes the document's row lock (:func:`service.agreements.service.lock_document`)
 before it reads the state it decides on. A signature archives the new revision before the row
@@ -16,26 +16,28 @@ from sqlmodel import Session, col, select
 
 from doc_templates.kinds import get_kind
 from service.agreements import links, notify, workflow
-from service.agreements.service import (
-    CodeRejected,
-    Locked,
-    lock_document,
-    mask_recipient,
-    party_title,
-    requests_of,
-    tell_all,
-)
-from service.agreements.workflow import LinkDead
+from service.agreements.service import CodeRejected, Locked, lock_document, requests_of
+from service.agreements.turns import mask_recipient, open_turn, tell_all
+from service.agreements.workflow import LinkDead, party_title
 from service.audit import service as audit
 from service.audit.service import Actor, Event
 from service.config import get_settings
-from service.errors import AppError, Conflict, NotFound
+from service.errors import AppError, Conflict, Forbidden
 from service.jobs import enqueue_after_commit
 from service.pki import service as pki
 from service.pki.fields import field_name, fields_for, role_label
+from service.users.scope import Scope, term_visible
 from signing import SigningError, StampSpec, TimestampUnavailable, finish_lta, sign_pdf
 from storage.archive import Archive
-from storage.models import Document, DocumentRevision, Organization, RequestStatus, SigningRequest, Volunteer
+from storage.models import (
+    Document,
+    DocumentRevision,
+    Organization,
+    RequestStatus,
+    SigningRequest,
+    User,
+    Volunteer,
+)
 
 
 def _by_token(session: Session, token: str) -> SigningRequest:
@@ -178,16 +180,63 @@ def sign_with_code(session: Session, archive: Archive, token: str, code: str, ac
     return _sign(session, archive, doc, requests, req, actor)
 
 
-def sign_as_organization(
-    session: Session, archive: Archive, document_id: int, organization_id: int, actor: Actor
+# ---------------------------------------------------------------------------------------------
+# Signing from an organization's account
+
+
+def _not_yours() -> Forbidden:
+    # One answer for "no such document", "not in your scope" and "not your party", so that the
+    # refusal tells a prober nothing about other counties' or units' documents.
+    return Forbidden(
+        "当前账号无权签署该文书：只能以本单位身份签署本单位管辖范围内的文书", code="not_your_document"
+    )
+
+
+def account_signer(session: Session, user: User) -> tuple[Organization, str]:
+    """The organization a logged-in user signs for and the party it plays; 403 if none.
+
+    The user's role and the organization's kind must agree (:func:`workflow.account_party`).
+    """
+    org = session.get(Organization, user.organization_id) if user.organization_id is not None else None
+    party = workflow.account_party(user.role, org.kind if org is not None else None)
+    if org is None or party is None:
+        raise Forbidden("当前账号未关联签署单位，不能在线签署", code="no_signing_organization")
+    return org, party
+
+
+def sign_from_account(
+    session: Session, archive: Archive, scope: Scope, user: User, document_id: int, actor: Actor
 ) -> SigningRequest:
-    """A logged-in office or unit user signs for their organization; the login stands in for the code."""
+    """A logged-in county office, unit or region office user signs for their own organization when
+    its turn has come; the login (password, short-lived bearer token) stands in for the one-time code.
+
+    403 for a document outside the user's scope or one their organization is no party to, 409 out of turn.
+    """
+    org, party = account_signer(session, user)
+    doc = session.get(Document, document_id)
+    if doc is None or doc.term_id is None or not term_visible(session, scope, doc.term_id):
+        raise _not_yours()
+    assert org.id is not None
+    return sign_as_organization(session, archive, document_id, org.id, actor, party=party)
+
+
+def sign_as_organization(
+    session: Session,
+    archive: Archive,
+    document_id: int,
+    organization_id: int,
+    actor: Actor,
+    *,
+    party: str | None = None,
+) -> SigningRequest:
+    """``organization_id`` signs (as ``party`` if given) when its turn has come; the caller
+    authenticated whoever acts for it. 403 if it is no party to the document."""
     doc = lock_document(session, document_id)
     workflow.check_document_open(doc.signing_state, doc.status)
     requests = requests_of(session, document_id)
-    mine = [r for r in requests if r.organization_id == organization_id]
+    mine = [r for r in requests if r.organization_id == organization_id and party in (None, r.party)]
     if not mine:
-        raise NotFound(f"文书{document_id}不存在")
+        raise _not_yours()
     req = next((r for r in mine if r.status == RequestStatus.OPEN.value), mine[0])
     workflow.check_can_sign(req.status, party_title(_turn(requests)))
     return _sign(session, archive, doc, requests, req, actor)
@@ -274,7 +323,7 @@ def _sign(
         detail=f"签署方：{req.party}（{name}）",
     )
     if nxt is not None:
-        _open(session, doc, requests[nxt], actor)
+        open_turn(session, doc, requests[nxt], actor)
     else:
         audit.record(
             session,
@@ -293,23 +342,6 @@ def _sign(
         enqueue_after_commit(session, attach_signing_report, doc.id)
     session.flush()
     return req
-
-
-def _open(session: Session, doc: Document, req: SigningRequest, actor: Actor) -> None:
-    assert doc.id is not None
-    req.status = RequestStatus.OPEN.value
-    if req.recipient:
-        notify.queue(
-            session,
-            notify.Message(
-                to=req.recipient,
-                subject=f"轮到您签署{doc.number}",
-                body=f"《{get_kind(doc.kind).title}》（编号{doc.number}）的前序签署方已完成签署，现在轮到您签署。请使用此前收到的签署链接，或登录账号签署。",
-                purpose="turn",
-                document_id=doc.id,
-                party=req.party,
-            ),
-        )
 
 
 def decline(session: Session, token: str, reason: str, actor: Actor) -> SigningRequest:

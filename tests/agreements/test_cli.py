@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from storage.models import Document, Volunteer
-from tests.agreements.conftest import World
+from tests.agreements.conftest import World, record_grade
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,17 +38,27 @@ def test_create_prints_links_then_resend_and_void(world: World, engine: object, 
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     (row,) = result["created"]
+    assert row["kind"] == "agreement"
     assert [x["party"] for x in row["links"]] == ["county_office", "unit", "volunteer"]
-    assert all(x["url"].endswith(x["token"]) for x in row["links"])
-    page = client.get(f"/api/v1/signing/{row['links'][0]['token']}")
+    first, *later = row["links"]
+    assert first["url"].endswith(first["token"]) and first["recipient"] is None
+    assert all(x["token"] is None and x["url"] is None for x in later), "later links are sent in turn"
+    assert [w["party"] for w in row["warnings"]] == ["county_office", "unit"]
+    assert (
+        "武川县第一中学" in row["warnings"][1]["message"]
+        and row["warnings"][1]["organization"] == "武川县第一中学"
+    )
+    page = client.get(f"/api/v1/signing/{first['token']}")
     assert page.status_code == 200 and page.json()["number"] == row["number"]
 
     again = _xibu("create", "--cohort", "2020-2021", "--id-number", id_number, "--json")
     assert again.returncode == 0 and json.loads(again.stdout)["skipped"][0]["number"] == row["number"]
 
-    resent = _xibu("resend", str(row["id"]), "--party", "unit", "--json")
+    early = _xibu("resend", str(row["id"]), "--party", "unit", "--json")
+    assert early.returncode == 2 and "尚未轮到服务单位签署" in early.stderr
+    resent = _xibu("resend", str(row["id"]), "--party", "county_office", "--json")
     assert resent.returncode == 0, resent.stderr
-    assert client.get(f"/api/v1/signing/{row['links'][1]['token']}").status_code == 410
+    assert client.get(f"/api/v1/signing/{first['token']}").status_code == 410
     assert client.get(f"/api/v1/signing/{json.loads(resent.stdout)['token']}").status_code == 200
 
     no_reason = _xibu("void", str(row["id"]), "--reason", " ")
@@ -58,3 +68,30 @@ def test_create_prints_links_then_resend_and_void(world: World, engine: object, 
     with Session(engine) as session:  # type: ignore[call-overload]
         doc = session.get(Document, row["id"])
         assert doc is not None and doc.signing_state == "voided"
+
+
+def test_create_an_appraisal_form_once_the_grade_is_recorded(
+    world: World, engine: object, client: Any
+) -> None:
+    with Session(engine) as session:  # type: ignore[call-overload]
+        from storage.models import ServiceTerm
+
+        term = session.get(ServiceTerm, world.term_id)
+        assert term is not None
+        volunteer = session.get(Volunteer, term.volunteer_id)
+        assert volunteer is not None
+        id_number = volunteer.id_number
+    args = ("create", "--cohort", "2020-2021", "--kind", "appraisal", "--year", "1", "--id-number", id_number)
+
+    early = _xibu(*args, "--json")
+    assert early.returncode == 2 and "第1服务年的年度考核等次尚未记录" in early.stderr
+    record_grade(client, world)
+    out = _xibu(*args, "--recipient", "unit=hr@wuchuan.example.cn")
+    assert out.returncode == 0, out.stderr
+    assert "年度考核表" in out.stdout and "（轮到该方时自动发送）" in out.stdout
+    assert "服务县项目办“武川县西部计划项目办”没有登记" in out.stderr  # the unit has a recipient now
+    with Session(engine) as session:  # type: ignore[call-overload]
+        from sqlmodel import select
+
+        doc = session.exec(select(Document).where(Document.kind == "appraisal")).one()
+        assert doc.service_year == 1 and doc.signing_state == "pending"

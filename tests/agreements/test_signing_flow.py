@@ -10,16 +10,19 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from service.agreements.links import hash_token
 from service.audit.service import verify_chain
 from service.pki.service import trust
 from signing import validate_pdf
 from storage.models import AuditEvent, Document, DocumentRevision, SigningRequest
 from tests.agreements.conftest import (
     COUNTY_MAIL,
+    UNIT_MAIL,
     World,
     create_via_api,
     latest_code,
     outbox,
+    sent_link,
     sign_by_link,
     tokens,
 )
@@ -36,13 +39,15 @@ class TestHappyPath:
         assert [p["party"] for p in created["agreement"]["parties"]] == ORDER
         assert [p["status"] for p in created["agreement"]["parties"]] == ["open", "waiting", "waiting"]
         links = tokens(created)
+        assert list(links) == ["county_office"], "later parties get their link when their turn comes"
         assert all(len(t) >= 43 for t in links.values()), "≥ 256-bit tokens"
-        assert all(x["url"].endswith(f"/s/{x['token']}") for x in created["links"])
+        first = created["links"][0]
+        assert first["url"].endswith(f"/s/{first['token']}")
         sent_links = {m["party"]: m["to"] for m in outbox() if m["purpose"] == "link"}
-        assert sent_links == {"county_office": COUNTY_MAIL, "unit": "unit@wuchuan.example.cn",
-                              "volunteer": world.volunteer_email}  # fmt: skip
+        assert sent_links == {"county_office": COUNTY_MAIL}
 
         for i, party in enumerate(ORDER):
+            links[party] = sent_link(doc_id, party)
             page = client.get(f"/api/v1/signing/{links[party]}", headers={"User-Agent": "pytest-phone"})
             assert page.status_code == 200, page.text
             assert page.json()["turn"] == party and page.json()["party"] == party
@@ -95,6 +100,9 @@ class TestHappyPath:
         again = client.post(f"/api/v1/signing/{links['volunteer']}/sign", json={"code": "123456"})
         assert again.status_code == 410 and "完成签署" in again.json()["detail"]
         assert {m["party"] for m in outbox() if m["purpose"] == "completed"} == set(ORDER)
+        assert {m["party"]: m["to"] for m in outbox() if m["purpose"] == "link"} == {
+            "county_office": COUNTY_MAIL, "unit": UNIT_MAIL, "volunteer": world.volunteer_email,
+        }  # fmt: skip
 
         # Completion queued the signed 签署报告 as a job; a worker builds it into the audit chain.
         from service.audit.tasks import attach_signing_report
@@ -111,11 +119,15 @@ class TestHappyPath:
 
 
 class TestRefusals:
-    def test_out_of_order_is_409(self, client: Any, world: World) -> None:
-        links = tokens(create_via_api(client, world))
-        early = client.post(f"/api/v1/signing/{links['unit']}/code")
+    def test_out_of_order_is_409(self, client: Any, world: World, engine: object) -> None:
+        """Nobody holds a link out of turn any more, but a link minted before this change may
+        still be out there: it is refused the same way."""
+        doc_id = create_via_api(client, world)["agreement"]["id"]
+        early_token = "legacy-link-of-the-unit-0123456789abcdefghijk"
+        _set_request(engine, doc_id, "unit", token_hash=hash_token(early_token))
+        early = client.post(f"/api/v1/signing/{early_token}/code")
         assert early.status_code == 409 and "尚未轮到您签署" in early.json()["detail"]
-        early = client.post(f"/api/v1/signing/{links['volunteer']}/sign", json={"code": "000000"})
+        early = client.post(f"/api/v1/signing/{early_token}/sign", json={"code": "000000"})
         assert early.status_code == 409 and early.json()["code"] == "out_of_order"
 
     def test_five_wrong_codes_lock_the_request(self, client: Any, world: World, engine: object) -> None:
@@ -170,17 +182,18 @@ class TestRefusals:
         no_code = client.post(f"/api/v1/signing/{token}/code")
         assert no_code.status_code == 409 and "登录单位账号签署" in no_code.json()["detail"]
 
+    def test_a_recipient_for_a_party_the_kind_lacks_is_refused(self, client: Any, world: World) -> None:
+        body = {"cohort": "2020-2021", "term_id": world.term_id, "recipients": {"units": "a@b.cn"}}
+        r = client.post("/api/v1/agreements", json=body, headers=world.admin)
+        assert r.status_code == 422 and "units" in r.json()["detail"]
+
 
 class TestDeclineVoidReissueResend:
     def test_decline_ends_the_signing(self, client: Any, world: World) -> None:
         created = create_via_api(client, world)
-        links = tokens(created)
-        assert (
-            sign_by_link(
-                client, created["agreement"]["id"], "county_office", links["county_office"]
-            ).status_code
-            == 200
-        )
+        doc_id, links = created["agreement"]["id"], tokens(created)
+        assert sign_by_link(client, doc_id, "county_office", links["county_office"]).status_code == 200
+        links["unit"] = sent_link(doc_id, "unit")
         no_reason = client.post(f"/api/v1/signing/{links['unit']}/decline", json={"reason": ""})
         assert no_reason.status_code == 422
         r = client.post(f"/api/v1/signing/{links['unit']}/decline", json={"reason": "岗位信息有误"})
@@ -188,8 +201,12 @@ class TestDeclineVoidReissueResend:
         detail = client.get(f"/api/v1/agreements/{created['agreement']['id']}", headers=world.admin).json()
         assert [p["status"] for p in detail["parties"]] == ["signed", "declined", "voided"]
         assert detail["parties"][1]["decline_reason"] == "岗位信息有误"
-        dead = client.get(f"/api/v1/signing/{links['volunteer']}")
+        dead = client.get(f"/api/v1/signing/{links['unit']}")
         assert dead.status_code == 410 and "拒签" in dead.json()["detail"]
+        told = {(m["party"], m["purpose"]) for m in outbox() if m["purpose"] == "declined"}
+        assert told == {("county_office", "declined"), ("unit", "declined")}, (
+            "the volunteer never heard of it"
+        )
 
     def test_void_kills_every_link(self, client: Any, world: World) -> None:
         created = create_via_api(client, world)
@@ -216,6 +233,7 @@ class TestDeclineVoidReissueResend:
         created = create_via_api(client, world)
         old_id, old_links = created["agreement"]["id"], tokens(created)
         assert sign_by_link(client, old_id, "county_office", old_links["county_office"]).status_code == 200
+        old_links["unit"] = sent_link(old_id, "unit")
         r = client.post(
             f"/api/v1/agreements/{old_id}/reissue", json={"reason": "补贴标准调整"}, headers=world.admin
         )
@@ -231,14 +249,20 @@ class TestDeclineVoidReissueResend:
 
     def test_resend_kills_the_old_link(self, client: Any, world: World) -> None:
         created = create_via_api(client, world)
-        doc_id, old = created["agreement"]["id"], tokens(created)["unit"]
-        r = client.post(f"/api/v1/agreements/{doc_id}/resend", json={"party": "unit", "recipient": "hr@unit.example.cn"},
+        doc_id, old = created["agreement"]["id"], tokens(created)["county_office"]
+        waiting = client.post(
+            f"/api/v1/agreements/{doc_id}/resend", json={"party": "unit"}, headers=world.admin
+        )
+        assert waiting.status_code == 409 and "尚未轮到服务单位签署" in waiting.json()["detail"]
+        r = client.post(f"/api/v1/agreements/{doc_id}/resend",
+                        json={"party": "county_office", "recipient": "hr@county.example.cn"},
                         headers=world.admin)  # fmt: skip
         assert r.status_code == 200, r.text
         assert client.get(f"/api/v1/signing/{old}").status_code == 410
         fresh = client.get(f"/api/v1/signing/{r.json()['token']}")
-        assert fresh.status_code == 200 and fresh.json()["party"] == "unit"
-        assert any(m["to"] == "hr@unit.example.cn" and m["purpose"] == "link" for m in outbox())
+        assert fresh.status_code == 200 and fresh.json()["party"] == "county_office"
+        assert sent_link(doc_id, "county_office") == r.json()["token"]
+        assert any(m["to"] == "hr@county.example.cn" and m["purpose"] == "link" for m in outbox())
 
 
 class TestOrganizationAccounts:
@@ -253,7 +277,7 @@ class TestOrganizationAccounts:
         r = client.post(f"/api/v1/agreements/{doc_id}/sign", headers=world.unit_user)
         assert r.status_code == 200 and r.json()["turn"] == "volunteer"
         other = client.post(f"/api/v1/agreements/{doc_id}/sign", headers=world.other_county_user)
-        assert other.status_code == 404
+        assert other.status_code == 403 and other.json()["code"] == "not_your_document"
 
 
 class TestScope:
