@@ -107,6 +107,7 @@ def _register_domains() -> None:
     from service.imports.cli import import_sheet
     from service.pki.cli import pki_app
     from service.users.cli import users_app
+    from service.verification.cli import verify
     from storage.cli import archive_app
 
     app.command("import")(import_sheet)
@@ -117,6 +118,7 @@ def _register_domains() -> None:
     app.add_typer(pki_app, name="pki")
     app.add_typer(audit_app, name="audit")
     app.add_typer(archive_app, name="archive")
+    app.command("verify")(verify)
 
 
 _register_domains()

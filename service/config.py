@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     smtp_from: str = "noreply@xibu.invalid"
     smtp_starttls: bool = True
 
+    # Public verification by code (/v/{code}, /api/v1/verify/{code}): token buckets per client IP,
+    # in each process's memory (service/verification/ratelimit.py; N processes allow N times as much).
+    verify_lookups_per_minute: float = 60
+    verify_lookup_burst: int = 30
+    # The identity check (full name or ID number → 一致/不一致) is what a guesser would hammer: stricter,
+    # per client IP and, whatever the addresses, per document.
+    verify_identity_per_hour: float = 20
+    verify_identity_burst: int = 5
+    verify_identity_per_document_per_hour: float = 30
+
     # Derived files that are expensive to build and safe to share (pre-subset stamp fonts).
     cache_dir: Path | None = None
 

@@ -52,7 +52,9 @@ class Unauthorized(AppError):
     code = "unauthorized"
 
 
-def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str, code: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {
         "type": f"about:blank#{code}",
         "title": title,
@@ -61,8 +63,8 @@ def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JS
         "code": code,
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    headers = {**(headers or {}), **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers or None)
 
 
 _TITLES = {
@@ -81,7 +83,11 @@ _TITLES = {
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return problem(exc.status, _TITLES.get(exc.status, "错误"), exc.message, exc.code, **exc.extra)
+        # A refusal that says when to come back (429) says it in the header clients act on, too.
+        wait = exc.extra.get("retry_after")
+        headers = {"Retry-After": str(wait)} if wait is not None else None
+        title = _TITLES.get(exc.status, "错误")
+        return problem(exc.status, title, exc.message, exc.code, headers=headers, **exc.extra)
 
     @app.exception_handler(RuleViolation)
     async def _rule(_request: Request, exc: RuleViolation) -> JSONResponse:

@@ -355,7 +355,7 @@ def void(session: Session, document_id: int, reason: str, actor: Actor) -> Docum
     if doc.signing_state not in (workflow.PENDING, workflow.DECLINED):
         raise Conflict("只能作废尚未签署完毕的文书；已签署完毕的请重新签发", code="cannot_void")
     _void_requests(session, doc, reason, actor)
-    documents.revoke(session, document_id, f"作废：{reason}")
+    documents.revoke(session, document_id, f"作废：{reason}", actor=actor)
     session.flush()
     return doc
 

@@ -254,6 +254,8 @@ class Eligibility:
     window_start: date | None = None
     window_end: date | None = None
     reasons: list[str] = field(default_factory=list)
+    #: Conditions the rule names that the records cannot show; the reader must check them elsewhere.
+    notes: list[str] = field(default_factory=list)
 
 
 POSTGRADUATE_RULE = "实施方案 三(一)1：服务2年以上且考核合格的，服务期满后3年内报考硕士研究生的，初试总分加10分，同等条件下优先录取。"
@@ -290,27 +292,60 @@ def postgraduate_bonus(report_date: date, last_day: date | None, grades: Iterabl
     return Eligibility(not reasons, POSTGRADUATE_RULE, start, add_years(last_day, 3), reasons)
 
 
+NO_PRIOR_WORK_NOTE = "“参加项目前无工作经历”未在系统中登记，享受应届毕业生政策前须另行核实"
+TEACHING_CORPS_WINDOW_NOTE = (
+    "研究生支教团志愿者的2年期限自研究生毕业时开始计算，系统未登记研究生毕业时间，期限须另行核实"
+)
+
+
 def fresh_graduate_treatment(
     report_date: date,
     last_day: date | None,
     grades: Iterable[YearGrade],
     *,
     graduate_corps_graduation: date | None = None,
+    teaching_corps: bool = False,
 ) -> Eligibility:
     """Treated as a fresh graduate for 2 years after completing service assessed qualified. 实施方案 三(一)2.
 
     For 研究生支教团 members the 2 years count from their postgraduate graduation, which the caller
-    passes as ``graduate_corps_graduation`` when known.
+    passes as ``graduate_corps_graduation`` when known. A member (``teaching_corps``) whose graduation
+    is not known gets no window at all rather than one counted from the wrong day. The clause's other
+    condition, no work experience before the programme, is not in the records: it comes back as a note.
     """
+    notes = [NO_PRIOR_WORK_NOTE]
     if last_day is None:
-        return Eligibility(False, FRESH_GRADUATE_RULE, reasons=["服务尚未期满"])
+        return Eligibility(False, FRESH_GRADUATE_RULE, reasons=["服务尚未期满"], notes=notes)
     served = full_years_served(report_date, last_day)
     reasons = [] if served >= 1 else ["实际服务不满1年"]
     reasons += _unqualified_years(grades, served)
+    if teaching_corps and graduate_corps_graduation is None:
+        return Eligibility(
+            not reasons, FRESH_GRADUATE_RULE, None, None, reasons, [*notes, TEACHING_CORPS_WINDOW_NOTE]
+        )
     start = graduate_corps_graduation or (last_day + timedelta(days=1))
     return Eligibility(
-        not reasons, FRESH_GRADUATE_RULE, start, add_years(start, 2) - timedelta(days=1), reasons
+        not reasons, FRESH_GRADUATE_RULE, start, add_years(start, 2) - timedelta(days=1), reasons, notes
     )
+
+
+@dataclass(frozen=True)
+class ServiceLength:
+    """Whole years and the days beyond them, as 依实际服务年限计算 (实施方案 三(一)4) counts service."""
+
+    years: int
+    days: int
+
+    def text(self) -> str:
+        if self.years and self.days:
+            return f"{self.years}年{self.days}天"
+        return f"{self.years}年" if self.years else f"{self.days}天"
+
+
+def service_length(report_date: date, last_day: date) -> ServiceLength:
+    """Length of a service from ``report_date`` to ``last_day`` inclusive. 实施方案 三(一)4."""
+    years = full_years_served(report_date, last_day)
+    return ServiceLength(years, max((last_day - add_years(report_date, years)).days + 1, 0))
 
 
 # --- cohort calendar ---------------------------------------------------------------------------------

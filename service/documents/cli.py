@@ -227,6 +227,9 @@ def issue_document(
     as_json: bool = typer.Option(False, "--json", help="输出机器可读的结果"),
 ) -> None:
     """为一名志愿者签发一份任意类型的文书。"""
+    import getpass
+
+    from service.audit.service import Actor
     from service.config import get_settings
     from service.documents import service
     from service.documents.converter import close_shared_converter, shared_converter
@@ -240,8 +243,9 @@ def issue_document(
             term = service.find_term(session, cohort, id_number)
             assert term.id is not None
             doc = service.issue_one(
-                session, archive, shared_converter(), kind, term.id, year=year, reissue_reason=reissue
-            )
+                session, archive, shared_converter(), kind, term.id, year=year, reissue_reason=reissue,
+                actor=Actor(f"命令行（{getpass.getuser()}）"),
+            )  # fmt: skip
     except AppError as exc:
         _err.print(exc.message)
         raise typer.Exit(2) from None

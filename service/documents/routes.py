@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
+from service.audit.service import Actor
 from service.config import get_settings
 from service.deps import CurrentScope, CurrentUser, SessionDep, require_roles
 from service.documents import batches, service, templates
@@ -19,10 +20,11 @@ from service.documents.schemas import (
     ReasonBody,
     TemplateRead,
 )
-from service.errors import AppError, NotFound
+from service.documents.sealing import SEALED_AT_ISSUANCE
+from service.errors import AppError, Conflict, Forbidden, NotFound
 from service.users.scope import Scope, term_visible
 from storage.archive import Archive
-from storage.models import Document, Role
+from storage.models import Document, Role, User
 
 router = APIRouter(tags=["documents"])
 ADMIN = require_roles(Role.REGION_ADMIN)
@@ -41,6 +43,20 @@ def _visible(session: Session, scope: Scope, document_id: int) -> Document:
     if doc.term_id is None and not scope.is_admin:
         raise NotFound(f"文书{document_id}不存在")
     return doc
+
+
+def _actor(request: Request, user: User) -> Actor:
+    ip = request.client.host if request.client else None
+    return Actor(
+        f"{user.display_name}（{user.username}）", ip=ip, user_agent=request.headers.get("user-agent")
+    )
+
+
+def _may_change(scope: Scope, doc: Document) -> None:
+    """Who may revoke or supersede: the region office anything; league and county offices what they
+    see, except the documents the region office issues alone under its seal (notices, certificates)."""
+    if not scope.is_admin and doc.kind in SEALED_AT_ISSUANCE:
+        raise Forbidden("该文书由自治区项目办签发，只有自治区项目办可以撤销或替代")
 
 
 def _batch_read(session: Session, batch_id: int) -> BatchRead:
@@ -82,13 +98,15 @@ def batch_zip(session: SessionDep, batch_id: int) -> StreamingResponse:
 
 
 @router.post("/documents", response_model=DocumentRead, status_code=201, dependencies=[OFFICES])
-def issue_document(session: SessionDep, scope: CurrentScope, body: IssueRequest) -> Document:
+def issue_document(
+    session: SessionDep, scope: CurrentScope, user: CurrentUser, request: Request, body: IssueRequest
+) -> Document:
     """Issue one document of any kind for a term in the caller's scope."""
     if not term_visible(session, scope, body.term_id):
         raise NotFound(f"服务记录{body.term_id}不存在")
     return service.issue_one(
         session, _archive(), shared_converter(), body.kind, body.term_id, year=body.year,
-        reissue_reason=body.reissue_reason,
+        reissue_reason=body.reissue_reason, actor=_actor(request, user),
     )  # fmt: skip
 
 
@@ -105,9 +123,43 @@ def document_pdf(session: SessionDep, scope: CurrentScope, document_id: int) -> 
     return Response(data, media_type="application/pdf", headers=headers)
 
 
-@router.post("/documents/{document_id}/revoke", response_model=DocumentRead, dependencies=[ADMIN])
-def revoke_document(session: SessionDep, document_id: int, body: ReasonBody) -> Document:
-    return service.revoke(session, document_id, body.reason)
+@router.post("/documents/{document_id}/revoke", response_model=DocumentRead, dependencies=[OFFICES])
+def revoke_document(
+    session: SessionDep,
+    scope: CurrentScope,
+    user: CurrentUser,
+    request: Request,
+    document_id: int,
+    body: ReasonBody,
+) -> Document:
+    """Revoke a document (reason required); the public verification page shows 已撤销 at once."""
+    doc = _visible(session, scope, document_id)
+    _may_change(scope, doc)
+    if doc.signing_state in ("pending", "declined"):
+        raise Conflict(
+            f"该文书正在在线签署，请通过“作废”撤销（POST /api/v1/agreements/{document_id}/void）",
+            code="use_void",
+        )
+    return service.revoke(session, document_id, body.reason, actor=_actor(request, user))
+
+
+@router.post(
+    "/documents/{document_id}/supersede", response_model=DocumentRead, status_code=201, dependencies=[OFFICES]
+)
+def supersede_document(
+    session: SessionDep,
+    scope: CurrentScope,
+    user: CurrentUser,
+    request: Request,
+    document_id: int,
+    body: ReasonBody,
+) -> Document:
+    """A corrected re-issue from the current records; the old code then shows 已被新版本替代 with a link to the new one."""
+    doc = _visible(session, scope, document_id)
+    _may_change(scope, doc)
+    return service.supersede(
+        session, _archive(), shared_converter(), document_id, body.reason, actor=_actor(request, user)
+    )
 
 
 @router.get("/templates", response_model=list[TemplateRead], dependencies=[ADMIN])

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, select
 
 from doc_templates.context import DocumentData
+from service.audit import service as audit
+from service.audit.service import SYSTEM, Actor, Event
 from service.cohorts import service as cohorts
 from service.config import get_settings
 from service.documents import data as records
@@ -75,11 +77,13 @@ def issue_one(
     year: int | None = None,
     reissue_reason: str | None = None,
     sealer: Sealer | None = None,
+    actor: Actor | None = None,
 ) -> Document:
     """Issue one document; without ``reissue_reason`` an existing live one is refused (409).
 
     A re-issue supersedes the live document: it stays verifiable, marked 已被新版本替代, and points
-    to its successor.
+    to its successor. With ``actor``, the supersession goes into the old document's audit trail
+    (callers that record it themselves, like the online-signing re-issue, leave ``actor`` out).
     """
     slot = slot_for(kind, term_id, year)
     previous = live_document(session, slot)
@@ -103,8 +107,53 @@ def issue_one(
         raise AppError(str(result), status=422, code="issue_failed")
     if previous is not None:
         mark_superseded(previous, result, reissue_reason or "")
+        if actor is not None:
+            assert previous.id is not None
+            audit.record(
+                session, previous.id, Event.SUPERSEDED, actor, hash_after=previous.current_sha256,
+                detail=f"由{result.number}替代：{reissue_reason}",
+            )  # fmt: skip
     session.flush()
     return result
+
+
+def supersede(
+    session: Session,
+    archive: Archive,
+    converter: Converter,
+    document_id: int,
+    reason: str,
+    *,
+    actor: Actor = SYSTEM,
+) -> Document:
+    """A corrected re-issue of ``document_id`` from the current records; the old one stays verifiable
+    as 已被新版本替代 and points to the new one. The supersession is in the old one's audit trail.
+
+    Documents signed online are re-issued with new signing requests instead (agreements.reissue).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise AppError("替代必须说明原因", status=422, code="reason_required")
+    doc = _locked(session, document_id)
+    if doc.status != DocumentStatus.ISSUED.value or doc.live_slot != doc.slot or doc.term_id is None:
+        raise Conflict("该文书已被撤销或替代，不能再次替代", code="not_live")
+    if doc.signing_state:
+        raise Conflict(
+            f"该文书为在线签署文书，请通过“重新签发”替代（POST /api/v1/agreements/{doc.id}/reissue）",
+            code="use_reissue",
+        )
+    return issue_one(
+        session, archive, converter, doc.kind, doc.term_id, year=doc.service_year, reissue_reason=reason,
+        actor=actor,
+    )  # fmt: skip
+
+
+def _locked(session: Session, document_id: int) -> Document:
+    """The document under its row lock (audit events are appended under it)."""
+    # The lock lives with online signing, which needed it first; imported here to avoid a cycle.
+    from service.agreements.service import lock_document
+
+    return lock_document(session, document_id)
 
 
 def mark_superseded(old: Document, new: Document, reason: str) -> None:
@@ -115,17 +164,21 @@ def mark_superseded(old: Document, new: Document, reason: str) -> None:
     old.live_slot = None
 
 
-def revoke(session: Session, document_id: int, reason: str) -> Document:
-    """Revoke a document (reason required); the public lookup shows it at once."""
+def revoke(session: Session, document_id: int, reason: str, *, actor: Actor = SYSTEM) -> Document:
+    """Revoke a document (reason required); the audit trail records it and the public lookup shows it at once."""
     if not reason.strip():
         raise AppError("撤销必须说明原因", status=422, code="reason_required")
-    doc = get_document(session, document_id)
+    doc = _locked(session, document_id)
     if doc.status != DocumentStatus.ISSUED.value:
         raise Conflict("该文书已被撤销或替代")
     doc.status = DocumentStatus.REVOKED.value
     doc.status_reason = reason.strip()
     doc.status_changed_at = datetime.now(UTC)
     doc.live_slot = None
+    assert doc.id is not None
+    audit.record(
+        session, doc.id, Event.REVOKED, actor, hash_after=doc.current_sha256, detail=f"原因：{reason.strip()}"
+    )
     session.flush()
     return doc
 

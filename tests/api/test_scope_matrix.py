@@ -190,9 +190,12 @@ def test_cap_summary_for_offices_only(client: TestClient, world: World, login: s
 def test_every_api_route_needs_a_token(client: TestClient, world: World) -> None:
     """A route added without the current-user dependency shows up here."""
     # Signing links carry their own credential (a 256-bit one-time token), not a login.
-    open_routes = {"/api/v1/auth/token"} | {
-        f"/api/v1/signing/{{token}}{tail}" for tail in ("", "/pdf", "/code", "/sign", "/decline")
-    }
+    # Verification is public by design (employers have no account): rate-limited, masked, never personal data.
+    open_routes = (
+        {"/api/v1/auth/token"}
+        | {f"/api/v1/signing/{{token}}{tail}" for tail in ("", "/pdf", "/code", "/sign", "/decline")}
+        | {"/api/v1/verify", "/api/v1/verify/{code}", "/api/v1/verify/{code}/identity"}
+    )
     checked = 0
     paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
     for path, operations in paths.items():

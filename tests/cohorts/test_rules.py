@@ -334,3 +334,85 @@ class TestCohortCalendar:
     def test_bad_cohort_codes(self, code: str) -> None:
         with pytest.raises(RuleViolation):
             rules.parse_cohort_code(code)
+
+
+class TestEligibilityEdges:
+    """实施方案 三(一)1–2 at their boundaries: exactly two years, a year short of qualified, the windows."""
+
+    REPORT = date(2020, 7, 25)
+
+    def test_exactly_two_years_is_two_years_served(self) -> None:
+        last = date(2022, 7, 24)  # the day before the second anniversary
+        result = rules.postgraduate_bonus(self.REPORT, last, [q(1), q(2)])
+        assert result.eligible, result.reasons
+        assert (result.window_start, result.window_end) == (date(2022, 7, 25), date(2025, 7, 24))
+
+    def test_one_day_short_of_two_years_is_one_year(self) -> None:
+        result = rules.postgraduate_bonus(self.REPORT, date(2022, 7, 23), [q(1), q(2)])
+        assert not result.eligible and result.reasons == ["实际服务1年，不满2年"]
+
+    def test_one_unqualified_year_of_two_refuses_both_policies(self) -> None:
+        grades = [q(1), q(2, "不合格")]
+        last = date(2022, 7, 24)
+        pg = rules.postgraduate_bonus(self.REPORT, last, grades)
+        fg = rules.fresh_graduate_treatment(self.REPORT, last, grades)
+        assert not pg.eligible and pg.reasons == ["第2年考核为不合格"]
+        assert not fg.eligible and fg.reasons == ["第2年考核为不合格"]
+
+    def test_excellent_counts_as_qualified(self) -> None:
+        assert rules.postgraduate_bonus(self.REPORT, date(2022, 7, 24), [q(1, "优秀"), q(2, "优秀")]).eligible
+
+    def test_windows_start_the_day_after_service_ends(self) -> None:
+        last = date(2021, 7, 24)
+        fg = rules.fresh_graduate_treatment(self.REPORT, last, [q(1)])
+        assert fg.eligible and fg.window_start == last + timedelta(days=1)
+        assert fg.window_end == date(2023, 7, 24), "two years, the last day included"
+
+    def test_postgraduate_window_across_a_leap_day(self) -> None:
+        result = rules.postgraduate_bonus(date(2018, 3, 1), date(2020, 2, 29), [q(1), q(2)])
+        assert result.eligible
+        assert (result.window_start, result.window_end) == (date(2020, 3, 1), date(2023, 2, 28))
+
+    def test_teaching_corps_without_graduation_gets_no_window_but_a_note(self) -> None:
+        result = rules.fresh_graduate_treatment(self.REPORT, date(2021, 7, 24), [q(1)], teaching_corps=True)
+        assert result.eligible
+        assert (result.window_start, result.window_end) == (None, None)
+        assert rules.TEACHING_CORPS_WINDOW_NOTE in result.notes
+
+    def test_teaching_corps_with_graduation_counts_from_it(self) -> None:
+        result = rules.fresh_graduate_treatment(
+            self.REPORT,
+            date(2021, 7, 24),
+            [q(1)],
+            teaching_corps=True,
+            graduate_corps_graduation=date(2024, 6, 30),
+        )
+        assert (result.window_start, result.window_end) == (date(2024, 6, 30), date(2026, 6, 29))
+        assert rules.TEACHING_CORPS_WINDOW_NOTE not in result.notes
+
+    def test_fresh_graduate_names_the_unrecorded_condition(self) -> None:
+        result = rules.fresh_graduate_treatment(self.REPORT, date(2021, 7, 24), [q(1)])
+        assert result.notes == [rules.NO_PRIOR_WORK_NOTE]
+        assert rules.postgraduate_bonus(self.REPORT, date(2022, 7, 24), [q(1), q(2)]).notes == []
+
+    def test_each_rule_quotes_its_clause(self) -> None:
+        assert (
+            "服务2年以上且考核合格" in rules.POSTGRADUATE_RULE and "初试总分加10分" in rules.POSTGRADUATE_RULE
+        )
+        assert "服务期满且考核合格后2年内" in rules.FRESH_GRADUATE_RULE
+
+
+class TestServiceLength:
+    @pytest.mark.parametrize(
+        ("last", "years", "days", "text"),
+        [
+            (date(2022, 7, 24), 2, 0, "2年"),
+            (date(2022, 8, 24), 2, 31, "2年31天"),
+            (date(2020, 7, 25), 0, 1, "1天"),
+            (date(2020, 7, 24), 0, 0, "0天"),
+            (date(2023, 7, 23), 2, 364, "2年364天"),
+        ],
+    )
+    def test_whole_years_and_days(self, last: date, years: int, days: int, text: str) -> None:
+        length = rules.service_length(date(2020, 7, 25), last)
+        assert (length.years, length.days, length.text()) == (years, days, text)
