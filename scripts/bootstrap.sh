@@ -10,9 +10,10 @@ cd "$ROOT"
 # poppler (pdffonts/pdftotext/pdftoppm), and Chromium for the browser tests.
 DEB_PACKAGES=(python3 python3-venv python3-uno libreoffice-writer-nogui libreoffice-core
   fonts-noto-cjk fonts-noto-core fonts-arphic-ukai poppler-utils)
-# The test suite also checks signatures with poppler's pdfsig against our root in an NSS database.
+# The test suite also checks signatures with poppler's pdfsig against our root in an NSS database,
+# and drives Debian's Chromium for the browser tests (tests/e2e; Playwright never downloads a browser).
 if [[ "${XIBU_WITH_TEST_TOOLS:-0}" == "1" ]]; then
-  DEB_PACKAGES+=(libnss3-tools)
+  DEB_PACKAGES+=(libnss3-tools chromium)
 fi
 
 say() { printf '\033[1m[xibu]\033[0m %s\n' "$*" >&2; }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -35,9 +35,18 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_current_user(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
     user_id = read_access_token(token, settings.secret_key) if token else None
+    if token is None and request.method in ("GET", "HEAD"):
+        # Our own pages read JSON (batch progress) with the browser's session cookie. Reads only:
+        # a cookie never authorizes a change, so the API needs no CSRF token.
+        from service.web.session import COOKIE, user_id_from_cookie
+
+        user_id = user_id_from_cookie(request.cookies.get(COOKIE), settings.secret_key)
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.active:
         raise Unauthorized("未登录或登录已过期，请重新登录")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 
-def test_root_leads_to_the_api_documentation(client) -> None:
+def test_root_is_the_login_page_and_the_api_documentation_stays(client) -> None:
     response = client.get("/", follow_redirects=False)
-    assert response.status_code == 307 and response.headers["location"] == "/docs"
+    assert response.status_code == 200 and 'action="/login"' in response.text
     assert client.get("/docs").status_code == 200
 
 

@@ -1,0 +1,47 @@
+"""登录 and 退出, and the front door: the dashboard for a logged-in user, the login form for anyone else."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from service.users import service as users
+from service.web.deps import MaybeUser, PageDB, PageForm, text
+from service.web.rendering import redirect, render, safe_next
+from service.web.routing import page_router, replace_session
+from service.web.session import new_session
+
+router = page_router()
+
+
+@router.get("/")
+def home(request: Request, user: MaybeUser) -> Response:
+    if user is not None:
+        return redirect("/dashboard")
+    return render(request, "login.html", {"next": "/dashboard", "username": ""})
+
+
+@router.get("/login")
+def login_page(request: Request, user: MaybeUser, next: str = "/dashboard") -> Response:
+    if user is not None:
+        return redirect(safe_next(next))
+    return render(request, "login.html", {"next": safe_next(next), "username": ""})
+
+
+@router.post("/login")
+def login(request: Request, db: PageDB, form: PageForm) -> Response:
+    """Check the password; on success a new session (new CSRF token), so a planted cookie is worthless."""
+    username = text(form, "username", max_length=100)
+    target = safe_next(text(form, "next", max_length=500))
+    user = users.authenticate(db, username, str(form.get("password") or "")[:200])
+    if user is None or user.id is None:
+        context = {"next": target, "username": username, "error": "用户名或密码错误"}
+        return render(request, "login.html", context, status=401)
+    replace_session(request, new_session(user.id))
+    return redirect(target)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    replace_session(request, new_session())
+    return redirect("/login")

@@ -1,0 +1,131 @@
+"""Page dependencies: the transaction, the logged-in user and their scope, the parsed form.
+
+The page transaction commits *before* the response is sent (``scope="function"``): a form answered
+with a redirect must not let the browser's next request see the state from before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+from starlette.datastructures import FormData, UploadFile
+
+from service.audit.service import Actor
+from service.deps import get_session
+from service.errors import AppError, Forbidden, Unauthorized
+from service.users.scope import Scope, scope_for
+from service.web.routing import load_session
+from service.web.session import WebSession
+from storage.models import Role, User
+
+PageDB = Annotated[Session, Depends(get_session, scope="function")]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who the layout says is logged in: plain values, usable after the transaction has ended."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+
+class LoginRequired(Unauthorized):
+    """Rendered as a redirect to the login page, coming back here afterwards."""
+
+    code = "login_required"
+
+
+def current_session(request: Request) -> WebSession:
+    return load_session(request)
+
+
+PageSession = Annotated[WebSession, Depends(current_session)]
+
+
+def optional_user(request: Request, db: PageDB, web: PageSession) -> User | None:
+    """The logged-in user, or None for a visitor (signing and verification pages need no account)."""
+    if web.user_id is None:
+        return None
+    user = db.get(User, web.user_id)
+    if user is None or not user.active:
+        return None
+    # The layout shows who is logged in, also on an error page after a rollback expired the row.
+    request.state.page_user = Viewer(user.id or 0, user.username, user.display_name, user.role)
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise LoginRequired("请先登录")
+    return user
+
+
+MaybeUser = Annotated[User | None, Depends(optional_user)]
+PageUser = Annotated[User, Depends(current_user)]
+
+
+def current_scope(db: PageDB, user: PageUser) -> Scope:
+    return scope_for(db, user)
+
+
+PageScope = Annotated[Scope, Depends(current_scope)]
+
+
+def page_roles(*roles: Role) -> Any:
+    """A dependency that lets only the given roles see the page (403 page otherwise)."""
+
+    def _check(user: PageUser) -> User:
+        if Role(user.role) not in roles:
+            raise Forbidden("当前账号无权访问此页面")
+        return user
+
+    return Depends(_check)
+
+
+OFFICES = (Role.REGION_ADMIN, Role.LEAGUE_OFFICE, Role.COUNTY_OFFICE)
+
+
+async def page_form(request: Request) -> FormData:
+    """The submitted form; the page route has already parsed it and checked its CSRF token."""
+    return await request.form()
+
+
+PageForm = Annotated[FormData, Depends(page_form)]
+
+
+def text(form: FormData, name: str, *, max_length: int = 500) -> str:
+    """A text field, stripped; an over-long one is refused rather than cut."""
+    value = form.get(name)
+    if not isinstance(value, str):
+        return ""
+    value = value.strip()
+    if len(value) > max_length:
+        raise AppError(f"“{name}”过长（最多{max_length}个字符）", status=422, code="field_too_long")
+    return value
+
+
+async def upload(form: FormData, name: str, limit: int) -> tuple[str, bytes] | None:
+    """The file in field ``name`` (its name and bytes); None when none was chosen."""
+    part = form.get(name)
+    if not isinstance(part, UploadFile) or not part.filename:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await part.read(1024 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise AppError(f"文件过大，上限为{limit // (1024 * 1024)}MB", status=413, code="file_too_large")
+        chunks.append(chunk)
+    return part.filename, b"".join(chunks)
+
+
+def actor(request: Request, user: User | None = None) -> Actor:
+    """Who did it, for the audit trail: the account, or the holder of a signing link."""
+    name = f"{user.display_name}（{user.username}）" if user else "签署链接持有人"
+    ip = request.client.host if request.client else None
+    return Actor(name, ip=ip, user_agent=(request.headers.get("user-agent") or "")[:300] or None)
