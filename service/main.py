@@ -21,12 +21,13 @@ def create_app() -> FastAPI:
     # The public code lookup, the busiest route, is matched first and one router level up: Starlette
     # tries routes in order, and each level of nesting costs time on every request (bench/verify.py).
     app.include_router(_verification_api(), prefix="/api/v1")
+    # The page a QR code opens, next: at the root (QR codes carry /v/{code}), before the API's routes.
+    app.include_router(_verification_pages())
     api = APIRouter(prefix="/api/v1")
     for router in _domain_routers():
         api.include_router(router)
     app.include_router(api)
     app.include_router(_pki_router())  # at the root: certificates embed /pki/... URLs
-    app.include_router(_verification_pages())  # at the root: QR codes carry /v/{code}
 
     install_web(app)  # the pages, "/" included (login or dashboard), /static, HTML error pages
 

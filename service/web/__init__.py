@@ -25,9 +25,10 @@ def install(app: FastAPI) -> None:
     from service.web.imports import router as imports
     from service.web.rendering import STATIC
     from service.web.signing import router as signing
-    from service.web.verify import router as verify
 
-    for router in (auth, dashboard, imports, batches, agreements, appraisals, signing, verify):
+    # The verification pages are the verification domain's (service/verification/pages.py), mounted
+    # by service.main with the QR code's /v addresses; they use this package's routing and layout.
+    for router in (auth, dashboard, imports, batches, agreements, appraisals, signing):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for exc_class, handler in list(app.exception_handlers.items()):

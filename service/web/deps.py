@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from service.audit.service import Actor
@@ -19,6 +20,7 @@ from service.errors import AppError, Forbidden, Unauthorized
 from service.users.scope import Scope, scope_for
 from service.web.routing import load_session
 from service.web.session import WebSession
+from storage.db import get_engine
 from storage.models import Role, User
 
 PageDB = Annotated[Session, Depends(get_session, scope="function")]
@@ -66,6 +68,31 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
 
 
 MaybeUser = Annotated[User | None, Depends(optional_user)]
+
+
+def _viewer(request: Request, user_id: int) -> Viewer | None:
+    with Session(get_engine()) as db:
+        user = db.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        viewer = Viewer(user.id or 0, user.username, user.display_name, user.role)
+    request.state.page_user = viewer
+    return viewer
+
+
+async def optional_viewer(request: Request) -> Viewer | None:
+    """Who is logged in, for the layout only, on public pages that need no transaction of their own.
+
+    A visitor (most of those who scan a QR code) costs no query and no thread; a logged-in user one
+    read of their row, so the header and navigation stay theirs on the verification pages too.
+    """
+    user_id = load_session(request).user_id
+    if user_id is None:
+        return None
+    return await run_in_threadpool(_viewer, request, user_id)
+
+
+MaybeViewer = Annotated[Viewer | None, Depends(optional_viewer)]
 PageUser = Annotated[User, Depends(current_user)]
 
 

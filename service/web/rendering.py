@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -31,11 +31,21 @@ from storage.models import Role
 CHINA = ZoneInfo("Asia/Shanghai")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
+# A domain that owns pages keeps their templates in its own folder; they are named "<domain>/page.html"
+# and extend the site's "base.html", so every page has the same layout, header and stylesheet.
+DOMAIN_TEMPLATES = {
+    "verification": Path(__file__).resolve().parents[1] / "verification" / "templates",
+}
 
 
 def _environment() -> Environment:
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(TEMPLATES)]),
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(TEMPLATES),
+                PrefixLoader({name: FileSystemLoader(folder) for name, folder in DOMAIN_TEMPLATES.items()}),
+            ]
+        ),
         autoescape=True,  # every template, whatever its file name: names and reasons are user input
         undefined=StrictUndefined,  # a misspelt variable fails the page (and its test), never renders empty
         trim_blocks=True,
@@ -44,6 +54,7 @@ def _environment() -> Environment:
     env.filters.update(
         {
             "cst": format_cst,
+            "when": format_when,
             "day": format_day,
             "party": labels.party_title,
             "request_status": labels.request_status,
@@ -62,6 +73,14 @@ def format_cst(moment: datetime | None) -> str:
     return aware.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
+def format_when(moment: datetime | None) -> str:
+    """A moment to the second, in Beijing time and saying so: what a verifier compares with a PDF reader."""
+    if moment is None:
+        return "—"
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return aware.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") + "（北京时间）"
+
+
 def format_day(day: date | None) -> str:
     return day.strftime("%Y年%m月%d日").replace("年0", "年").replace("月0", "月") if day else ""
 
@@ -77,13 +96,13 @@ _NAV: list[tuple[str, str, tuple[Role, ...]]] = [
     ("/batches", "批量签发", (Role.REGION_ADMIN,)),
     ("/agreements", "协议", (Role.REGION_ADMIN, Role.LEAGUE_OFFICE, Role.COUNTY_OFFICE, Role.SERVICE_UNIT)),
     ("/appraisals", "年度考核", (Role.REGION_ADMIN, Role.LEAGUE_OFFICE, Role.COUNTY_OFFICE)),
-    ("/verify", "验证", tuple(Role)),
+    ("/v", "验证", tuple(Role)),
 ]
 
 
 def navigation(user: Viewer | None) -> list[tuple[str, str]]:
     if user is None:
-        return [("/login", "登录"), ("/verify", "验证")]
+        return [("/login", "登录"), ("/v", "验证")]
     role = Role(user.role)
     return [(href, label) for href, label, roles in _NAV if role in roles]
 

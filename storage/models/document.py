@@ -48,7 +48,9 @@ class Document(SQLModel, table=True):
     slot: str = Field(max_length=80, index=True)
     template_sha256: str = Field(max_length=64)
     snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    rendered_sha256: str = Field(max_length=64, index=True, description="the PDF as rendered, before any signature")
+    rendered_sha256: str = Field(
+        max_length=64, index=True, description="the PDF as rendered, before any signature"
+    )
     current_sha256: str = Field(max_length=64, description="the newest revision")
     status: str = Field(default=DocumentStatus.ISSUED.value, max_length=20, index=True)
     status_reason: str | None = Field(default=None, max_length=500)

@@ -4,8 +4,9 @@ An office logs in, imports a sheet with errors and sees them, imports the fixed 
 notices and watches the progress bar finish, downloads the ZIP and creates an agreement. The unit
 tries to sign out of turn and is refused on the page; the county office, the unit and the
 volunteer then open their links, get a code from the outbox and sign in order. An employer opens
-``/v/{code}``, sees the masked statement, uploads the signed PDF (every check passes) and a
-tampered copy (rejected). Every page is checked and photographed at phone and desktop widths.
+``/v/{code}`` (by way of the old ``/verify`` address), sees the masked statement in the site's
+layout, checks the holder's name, uploads the signed PDF (every check passes) and a tampered copy
+(rejected). Every page is checked and photographed at phone and desktop widths.
 
 The steps are three tests sharing one live app, in order: a later one needs what an earlier made.
 """
@@ -258,33 +259,64 @@ class TestOfficeToEmployer:
             pytest.skip("the signing step did not finish")
         person = story["person"]
         page = _new_page(browser, PHONE)
+        blocked: list[str] = []  # what the CSP refused (an inline style or script would land here)
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+
+        # The site's earlier address still leads to the one set of verification pages.
         page.goto(f"{live_app.url}/verify")
+        expect(page).to_have_url(f"{live_app.url}/v")
+        _in_site_layout(page)
         pages.check(page, "verify")
         page.get_by_role("textbox", name="验证码").fill(story["code"].lower())
         page.get_by_role("button", name="查询").click()
         expect(page).to_have_url(re.compile(r"/v/"))
+        expect(page.locator("#verdict")).to_contain_text("有效")
         name = person["姓名"]
         masked = name[0] + "*" + (name[-1] if len(name) > 2 else "")
         expect(page.locator("body")).to_contain_text(masked)
         body = page.locator("body").inner_text()
         assert name not in body and person["身份证号"] not in body and person["手机号码"] not in body
+        _in_site_layout(page)
         pages.check(page, "statement")
 
-        page.goto(f"{live_app.url}/verify")
+        # The identity form (a POST with the page's CSRF token): 一致 for the full name, nothing more.
+        page.get_by_label("持有人完整姓名或身份证号").fill(name)
+        page.get_by_role("button", name="核对").click()
+        expect(page.locator("#identity-answer")).to_have_text("核对结果：一致")
+        assert name not in page.locator("body").inner_text()
+        pages.check(page, "statement-identity")
+
+        # The upload form below the statement: every check passes for the signed PDF ...
         _upload(page, "#file", "agreement.pdf", story["signed_pdf"], "application/pdf")
-        page.get_by_role("button", name="验证文件").click()
+        page.get_by_role("button", name="上传并核验").click()
+        expect(page).to_have_url(f"{live_app.url}/v/upload")
         expect(page.locator("#verdict")).to_contain_text("有效")
         results = page.locator("#checks td.result").all_inner_texts()
         assert results and all(r.strip() == "通过" for r in results), page.locator("#checks").inner_text()
+        _in_site_layout(page)
         pages.check(page, "upload-genuine")
 
-        page.goto(f"{live_app.url}/verify")
+        # ... and not for a tampered copy (uploaded from the result page's own form).
         _upload(page, "#file", "agreement.pdf", _tampered(story["signed_pdf"]), "application/pdf")
-        page.get_by_role("button", name="验证文件").click()
+        page.get_by_role("button", name="上传并核验").click()
         expect(page.locator("#verdict")).not_to_contain_text("每一项检查均通过")
         assert "未通过" in page.locator("#checks").inner_text()
         pages.check(page, "upload-tampered")
+        assert blocked == [], blocked
         page.context.close()
+
+
+def _in_site_layout(page: Any) -> None:
+    """The site's header, navigation and stylesheet (applied, not refused by the CSP), 验证 current."""
+    expect(page.locator("header.site")).to_be_visible()
+    current = page.get_by_role("navigation", name="主导航").locator('a[aria-current="page"]')
+    expect(current).to_have_text("验证")
+    header = page.evaluate("() => getComputedStyle(document.querySelector('header.site')).backgroundColor")
+    assert header == "rgb(26, 79, 139)", f"site.css not applied: header is {header}"
+    verdict = page.locator("#verdict")
+    if verdict.count():
+        radius = verdict.evaluate("el => getComputedStyle(el).borderRadius")
+        assert radius == "8px", "the verification styles come from site.css"
 
 
 def _tampered(pdf: bytes) -> bytes:

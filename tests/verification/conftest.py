@@ -6,6 +6,7 @@ test can look for each of them in what the public gets.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -35,7 +36,14 @@ def _pki(pki_ready: object) -> object:
 @pytest.fixture(autouse=True)
 def _fresh_limits_and_caches() -> Iterator[None]:
     """Every test starts with full buckets and empty caches (they live in this process)."""
-    for limiter in (limits.lookup_limiter(), limits.identity_limiter(), limits.document_identity_limiter()):
+    from service.verification.routes import upload_limiter
+
+    for limiter in (
+        limits.lookup_limiter(),
+        limits.identity_limiter(),
+        limits.document_identity_limiter(),
+        upload_limiter(),
+    ):
         limiter.reset()
     verification._statements.clear()
     yield
@@ -134,3 +142,20 @@ def get_document(engine: object, document_id: int) -> Document:
 
 def lookup(client: Any, code: str) -> Any:
     return client.get(f"/api/v1/verify/{code}")
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def page_token(client: Any, path: str = "/v") -> str:
+    """The CSRF token a visitor's page carries (the client keeps the session cookie it came with)."""
+    page = client.get(path)
+    found = _CSRF.search(page.text)
+    assert found, f"{path} has no form with a CSRF token"
+    return found.group(1)
+
+
+def identity_form(client: Any, code: str, field: str, value: str, *, token: str | None = None) -> Any:
+    """The statement page's identity form, posted as a browser does: with the page's token."""
+    data = {"csrf_token": token or page_token(client, f"/v/{code}"), "field": field, "value": value}
+    return client.post(f"/v/{code}/identity", data=data)

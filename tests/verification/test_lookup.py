@@ -19,7 +19,7 @@ from service.verification.ratelimit import RateLimiter
 from signing import validate_pdf
 from storage.archive import Archive
 from storage.models import AuditEvent, Document, SignerCertificate, Volunteer
-from tests.verification.conftest import Holder, get_document, issue, lookup
+from tests.verification.conftest import Holder, get_document, identity_form, issue, lookup
 
 FIXED_CODE = "0A1B-2C3D-4E5F-6G7H"  # carries 0 and 1, so their look-alikes can be typed
 
@@ -278,12 +278,8 @@ class TestNoPersonalData:
             "JSON": lookup(client, doc.code).text,
             "page": client.get(f"/v/{doc.code}").text,
             "identity JSON": client.post(f"/api/v1/verify/{doc.code}/identity", json={"name": h.name}).text,
-            "identity page (name)": client.post(
-                f"/v/{doc.code}/identity", data={"field": "name", "value": h.name}
-            ).text,
-            "identity page (ID)": client.post(
-                f"/v/{doc.code}/identity", data={"field": "id_number", "value": h.id_number}
-            ).text,
+            "identity page (name)": identity_form(client, doc.code, "name", h.name).text,
+            "identity page (ID)": identity_form(client, doc.code, "id_number", h.id_number).text,
         }
         assert (
             "核对结果：一致" in texts["identity page (name)"]

@@ -118,6 +118,43 @@ class TestEscaping:
         assert "&lt;b onmouseover=alert(1)&gt;项目办&lt;/b&gt;" in page and "<b onmouseover" not in page
 
 
+class TestVerificationPages:
+    """The public verification pages (service/verification/pages.py) are site pages like these."""
+
+    def test_a_logged_in_user_keeps_their_header_and_navigation(
+        self, client: Any, world: World, engine: Any
+    ) -> None:
+        from storage.models import User
+
+        logged_in(client, world.users["county_a1"])
+        for path, status in (("/v", 200), ("/v/0000-0000-0000-0000", 404)):
+            page = client.get(path)
+            assert page.status_code == status, path
+            assert world.users["county_a1"].display_name in page.text and 'action="/logout"' in page.text
+            assert (
+                '<a href="/dashboard">工作台</a>' in page.text
+                and 'href="/v" aria-current="page"' in page.text
+            )
+        # Their session's token is the one the verification forms carry.
+        token = csrf_of(client.get("/dashboard").text)
+        assert f'name="csrf_token" value="{token}"' in client.get("/v").text
+        with Session(engine) as s:
+            user = s.get(User, world.users["county_a1"].id)
+            assert user is not None
+            user.active = False
+            s.commit()
+        page = client.get("/v").text
+        assert world.users["county_a1"].display_name not in page and '<a href="/login">登录</a>' in page
+
+    def test_the_old_address_redirects_and_the_navigation_points_to_the_pages(
+        self, client: Any, world: World
+    ) -> None:
+        logged_in(client, world.users["unit_a1"])
+        assert 'href="/v"' in client.get("/dashboard").text
+        old = client.get("/verify", follow_redirects=False)
+        assert old.status_code == 301 and old.headers["location"] == "/v"
+
+
 def _sheet(rows: int) -> tuple[list[str], list[list[str]]]:
     header, data = shared_rows()
     return header, [list(r) for r in data[:rows]]
