@@ -49,23 +49,11 @@ def _step(url: str, sheet: str) -> None:
     )
 
 
-def _fresh(url: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    from storage import migrate
-
-    if url.startswith("postgresql"):
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    migrate.upgrade(url)
-
-
 def _run(url: str, label: str) -> list[tuple[str, str, float, float, float, str]]:
-    _fresh(url)
+    sys.path.insert(0, str(ROOT))
+    from bench._common import fresh_database
+
+    fresh_database(url)
     rows = []
     for step, sheet in STEPS:
         started = time.perf_counter()

@@ -72,32 +72,16 @@ def _setup(url: str, data_dir: Path, documents: int) -> None:
     sys.path.insert(0, str(ROOT))
     from sqlmodel import select
 
+    from bench._common import invented_cohort
     from doc_templates.convert import ConverterPool
     from doc_templates.fonts import libreoffice_env
-    from service.demo.generate import generate_rows, to_csv
     from service.documents import service as registry
     from service.documents.converter import PoolConverter
-    from service.imports.service import import_sheet
-    from service.pki.service import ensure_pki, stamp_fonts
-    from storage import migrate
     from storage.archive import Archive
     from storage.db import session_scope
     from storage.models import Appraisal, ServiceTerm
 
-    if url.startswith("postgresql"):
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    migrate.upgrade(url)
-    ensure_pki()
-    stamp_fonts()
-    half = max(1, documents // 2)
-    with session_scope() as session:
-        import_sheet(session, to_csv(generate_rows(half, seed=5, rare_every=0)), "bench.csv", COHORT)
+    invented_cohort(url, max(1, documents // 2), seed=5, cohort=COHORT)
     archive = Archive.at(data_dir)
     codes: list[str] = []
     with ConverterPool(size=1, env=libreoffice_env()) as pool, session_scope() as session:

@@ -64,33 +64,17 @@ def raw_pyhanko(pdf: bytes, trust: TrustSpec, *, doc_timestamps: bool = False) -
 
 
 def _agreements(n: int) -> list[bytes]:
+    from bench._common import invented_cohort
     from doc_templates.convert import ConverterPool
     from doc_templates.fonts import libreoffice_env
-    from service.demo.generate import generate_rows, to_csv
     from service.documents import service as registry
     from service.documents.converter import PoolConverter
-    from service.imports.service import import_sheet
-    from service.pki.service import ensure_pki, stamp_fonts
-    from storage import migrate
     from storage.archive import Archive
-    from storage.db import get_engine, session_scope
+    from storage.db import get_engine
     from storage.models import ServiceTerm
     from tests.verification.corpus import sign_every_party
 
-    url = os.environ["XIBU_DATABASE_URL"]
-    if url.startswith("postgresql"):
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    migrate.upgrade(url)
-    ensure_pki()
-    stamp_fonts()
-    with session_scope() as session:
-        import_sheet(session, to_csv(generate_rows(n, seed=7, rare_every=0)), "bench.csv", "2020-2021")
+    invented_cohort(os.environ["XIBU_DATABASE_URL"], n, seed=7)
     archive = Archive.at(Path(os.environ["XIBU_DATA_DIR"]))
     out: list[bytes] = []
     with ConverterPool(size=1, env=libreoffice_env()) as pool, Session(get_engine()) as session:

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from service.audit.service import Actor
 from service.config import Settings, get_settings
 from service.errors import Forbidden, Unauthorized
 from service.users.scope import Scope, scope_for
@@ -61,6 +62,25 @@ def get_scope(session: SessionDep, user: CurrentUser) -> Scope:
 
 
 CurrentScope = Annotated[Scope, Depends(get_scope)]
+
+
+def actor(request: Request, user: User | None = None) -> Actor:
+    """Who did it, for the audit trail: the account, or the holder of a signing link (no account).
+
+    The one place that names a request's actor, so the API and the pages record the same person
+    the same way (the audit trail cuts over-long values itself).
+    """
+    name = f"{user.display_name}（{user.username}）" if user else "签署链接持有人"
+    ip = request.client.host if request.client else None
+    return Actor(name, ip=ip, user_agent=request.headers.get("user-agent"))
+
+
+def user_actor(request: Request, user: CurrentUser) -> Actor:
+    """The logged-in caller as the actor, for handlers that need no other use of the user."""
+    return actor(request, user)
+
+
+UserActor = Annotated[Actor, Depends(user_actor)]
 
 
 def require_roles(*roles: Role):  # type: ignore[no-untyped-def]

@@ -38,13 +38,12 @@ from service.agreements.schemas import (
     SkippedRead,
 )
 from service.audit import service as audit
-from service.audit.service import Actor
 from service.config import get_settings
-from service.deps import CurrentScope, CurrentUser, SessionDep, require_roles
+from service.deps import CurrentScope, CurrentUser, SessionDep, UserActor, actor, require_roles
 from service.documents.converter import shared_converter
 from service.errors import NotFound
 from storage.archive import Archive
-from storage.models import Document, Role, SigningRequest, User
+from storage.models import Document, Role, SigningRequest
 
 router = APIRouter(tags=["signing"])
 OFFICES = require_roles(Role.REGION_ADMIN, Role.LEAGUE_OFFICE, Role.COUNTY_OFFICE)
@@ -54,12 +53,6 @@ DOCS, AGREEMENTS = "/signing-documents", "/agreements"
 
 def _archive() -> Archive:
     return Archive.at(get_settings().data_dir)
-
-
-def _actor(request: Request, user: User | None = None) -> Actor:
-    name = f"{user.display_name}（{user.username}）" if user else "签署链接持有人"
-    ip = request.client.host if request.client else None
-    return Actor(name, ip=ip, user_agent=request.headers.get("user-agent"))
 
 
 def _read(session: Session, doc_id: int) -> SigningDocumentRead:
@@ -78,7 +71,7 @@ def _created(session: Session, created: service.Created) -> CreatedRead:
 @router.post(DOCS, response_model=CreateResult, status_code=201, dependencies=[OFFICES])
 @router.post(AGREEMENTS, response_model=CreateResult, status_code=201, dependencies=[OFFICES])
 def create_documents(
-    session: SessionDep, scope: CurrentScope, user: CurrentUser, request: Request, body: SigningCreate
+    session: SessionDep, scope: CurrentScope, actor: UserActor, body: SigningCreate
 ) -> CreateResult:
     """Send documents of ``kind`` out for signing, for one term, a filter (league / county / unit) or a
     whole cohort. Only the first party's link is sent now and shown here once; each later party's
@@ -91,7 +84,7 @@ def create_documents(
         raise NotFound("没有找到该志愿者的服务记录（或不在您的管辖范围内）")
     created, skipped = service.create_many(
         session, _archive(), shared_converter(), terms, kind=body.kind, year=body.year,
-        expires_on=body.expires_on, recipients=body.recipients, actor=_actor(request, user),
+        expires_on=body.expires_on, recipients=body.recipients, actor=actor,
         refuse_not_ready=body.names_one_person,
     )  # fmt: skip
     return CreateResult(
@@ -132,11 +125,11 @@ def list_agreements(
     limit: int = Query(default=200, ge=1, le=1000),
     offset: int = Query(default=0, ge=0),
 ) -> list[SigningDocumentRead]:
-    """三方服务协议 in the caller's scope, newest first."""
-    docs = repository.list_documents(
-        session, scope, kind="agreement", cohort_code=cohort, state=state, limit=limit, offset=offset
+    """三方服务协议 in the caller's scope, newest first: :func:`list_documents` of one kind, under the
+    path's older name (which takes no ``kind``)."""
+    return list_documents(
+        session, scope, kind="agreement", cohort=cohort, state=state, limit=limit, offset=offset
     )
-    return _listed(session, docs)
 
 
 @router.get(f"{DOCS}/inbox", response_model=list[SigningDocumentRead], dependencies=[SIGNING_ORGS])
@@ -166,11 +159,8 @@ def document_detail(session: SessionDep, scope: CurrentScope, document_id: int) 
 
 @router.get(f"{DOCS}/{{document_id}}/pdf")
 @router.get(f"{AGREEMENTS}/{{document_id}}/pdf")
-def document_pdf(
-    session: SessionDep, scope: CurrentScope, user: CurrentUser, request: Request, document_id: int
-) -> Response:
-    repository.visible_document(session, scope, document_id)
-    doc, data = service.download(session, _archive(), document_id, _actor(request, user))
+def document_pdf(session: SessionDep, scope: CurrentScope, actor: UserActor, document_id: int) -> Response:
+    doc, data = service.download(session, _archive(), scope, document_id, actor)
     headers = {"Content-Disposition": f'attachment; filename="{doc.kind}-{doc.id}-v{doc.version}.pdf"'}
     return Response(data, media_type="application/pdf", headers=headers)
 
@@ -178,17 +168,12 @@ def document_pdf(
 @router.post(f"{DOCS}/{{document_id}}/resend", response_model=LinkRead, dependencies=[OFFICES])
 @router.post(f"{AGREEMENTS}/{{document_id}}/resend", response_model=LinkRead, dependencies=[OFFICES])
 def resend_link(
-    session: SessionDep,
-    scope: CurrentScope,
-    user: CurrentUser,
-    request: Request,
-    document_id: int,
-    body: ResendBody,
+    session: SessionDep, scope: CurrentScope, actor: UserActor, document_id: int, body: ResendBody
 ) -> LinkRead:
     """A new link for the party whose turn it is; its old link stops working at once."""
     repository.visible_document(session, scope, document_id)
     link = service.resend(
-        session, document_id, body.party, _actor(request, user), recipient=body.recipient,
+        session, document_id, body.party, actor, recipient=body.recipient,
         expires_on=body.expires_on,
     )  # fmt: skip
     return LinkRead.of(link)
@@ -197,15 +182,10 @@ def resend_link(
 @router.post(f"{DOCS}/{{document_id}}/void", response_model=SigningDocumentRead, dependencies=[OFFICES])
 @router.post(f"{AGREEMENTS}/{{document_id}}/void", response_model=SigningDocumentRead, dependencies=[OFFICES])
 def void_document(
-    session: SessionDep,
-    scope: CurrentScope,
-    user: CurrentUser,
-    request: Request,
-    document_id: int,
-    body: ReasonBody,
+    session: SessionDep, scope: CurrentScope, actor: UserActor, document_id: int, body: ReasonBody
 ) -> SigningDocumentRead:
     repository.visible_document(session, scope, document_id)
-    service.void(session, document_id, body.reason, _actor(request, user))
+    service.void(session, document_id, body.reason, actor)
     return _read(session, document_id)
 
 
@@ -219,17 +199,12 @@ def void_document(
     dependencies=[OFFICES],
 )
 def reissue_document(
-    session: SessionDep,
-    scope: CurrentScope,
-    user: CurrentUser,
-    request: Request,
-    document_id: int,
-    body: ReissueBody,
+    session: SessionDep, scope: CurrentScope, actor: UserActor, document_id: int, body: ReissueBody
 ) -> CreatedRead:
     """Void this document's signing and issue a new one that supersedes it; its signing starts over."""
     repository.visible_document(session, scope, document_id)
     created = service.reissue(
-        session, _archive(), shared_converter(), document_id, body.reason, _actor(request, user),
+        session, _archive(), shared_converter(), document_id, body.reason, actor,
         expires_on=body.expires_on, recipients=body.recipients,
     )  # fmt: skip
     return _created(session, created)
@@ -238,11 +213,11 @@ def reissue_document(
 @router.post(f"{DOCS}/{{document_id}}/sign", response_model=SignedRead, dependencies=[SIGNING_ORGS])
 @router.post(f"{AGREEMENTS}/{{document_id}}/sign", response_model=SignedRead, dependencies=[SIGNING_ORGS])
 def sign_from_account(
-    session: SessionDep, scope: CurrentScope, user: CurrentUser, request: Request, document_id: int
+    session: SessionDep, scope: CurrentScope, user: CurrentUser, actor: UserActor, document_id: int
 ) -> SignedRead:
     """The user signs for their own organization when its turn has come (no code: logged in).
     403 for a document of another unit or office, 409 out of turn."""
-    req = signer.sign_from_account(session, _archive(), scope, user, document_id, _actor(request, user))
+    req = signer.sign_from_account(session, _archive(), scope, user, document_id, actor)
     return _signed(session, req)
 
 
@@ -260,7 +235,7 @@ def _signed(session: Session, req: SigningRequest) -> SignedRead:
 @router.get("/signing/{token}", response_model=SigningPage)
 def signing_page(session: SessionDep, request: Request, token: str) -> SigningPage:
     """What is to be signed, the parties and whose turn it is, with the current PDF (base64)."""
-    seen = signer.view(session, token, _actor(request))
+    seen = signer.view(session, token, actor(request))
     doc, req = seen.document, seen.request
     assert doc.id is not None
     pdf = _archive().get(doc.current_sha256)
@@ -275,7 +250,7 @@ def signing_page(session: SessionDep, request: Request, token: str) -> SigningPa
 
 @router.get("/signing/{token}/pdf")
 def signing_pdf(session: SessionDep, request: Request, token: str) -> Response:
-    seen = signer.view(session, token, _actor(request), record=False)
+    seen = signer.view(session, token, actor(request), record=False)
     data = _archive().get(seen.document.current_sha256)
     return Response(data, media_type="application/pdf", headers={"Cache-Control": "no-store"})
 
@@ -283,14 +258,14 @@ def signing_pdf(session: SessionDep, request: Request, token: str) -> Response:
 @router.post("/signing/{token}/code", response_model=CodeSent, status_code=202)
 def send_code(session: SessionDep, request: Request, token: str) -> CodeSent:
     """Send a fresh 6-digit code to the signer (older codes stop working); at most once a minute."""
-    req, valid = signer.send_code(session, token, _actor(request))
+    req, valid = signer.send_code(session, token, actor(request))
     return CodeSent(sent_to=turns.mask_recipient(req.recipient), valid_seconds=valid)
 
 
 @router.post("/signing/{token}/sign", response_model=SignedRead)
 def sign_by_link(session: SessionDep, request: Request, token: str, body: CodeBody) -> SignedRead:
     try:
-        req = signer.sign_with_code(session, _archive(), token, body.code, _actor(request))
+        req = signer.sign_with_code(session, _archive(), token, body.code, actor(request))
     except (service.CodeRejected, service.Locked):
         session.commit()  # the failed attempt must count even though the request fails
         raise
@@ -299,5 +274,5 @@ def sign_by_link(session: SessionDep, request: Request, token: str, body: CodeBo
 
 @router.post("/signing/{token}/decline", response_model=SignedRead)
 def decline_by_link(session: SessionDep, request: Request, token: str, body: ReasonBody) -> SignedRead:
-    req = signer.decline(session, token, body.reason, _actor(request))
+    req = signer.decline(session, token, body.reason, actor(request))
     return _signed(session, req)

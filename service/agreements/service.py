@@ -29,7 +29,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from doc_templates.kinds import get_kind
-from service.agreements import links, workflow
+from service.agreements import links, repository, workflow
 from service.agreements.turns import IssuedLink, new_link, tell_all
 from service.agreements.turns import mask_recipient as mask_recipient  # re-exported for older callers
 from service.agreements.workflow import party_title
@@ -43,6 +43,7 @@ from service.documents.data import grades_by_year
 from service.documents.issuing import today_in_china
 from service.errors import AppError, Conflict, NotFound
 from service.organizations.service import county_office, region_office
+from service.users.scope import Scope
 from storage.archive import Archive
 from storage.models import (
     Cohort,
@@ -476,8 +477,12 @@ def create_many(
     return created, skipped
 
 
-def download(session: Session, archive: Archive, document_id: int, actor: Actor) -> tuple[Document, bytes]:
-    """The document's current PDF for the office; records a ``downloaded`` event."""
+def download(
+    session: Session, archive: Archive, scope: Scope, document_id: int, actor: Actor
+) -> tuple[Document, bytes]:
+    """The document's current PDF for a user who may see it (404 otherwise, so ids cannot be probed);
+    records a ``downloaded`` event. The API and the pages both serve the PDF through here."""
+    repository.visible_document(session, scope, document_id)
     doc = lock_document(session, document_id)
     assert doc.id is not None
     data = archive.get(doc.current_sha256)

@@ -41,6 +41,7 @@ from service.audit import service as audit
 from service.config import get_settings
 from service.documents.converter import Converter
 from service.errors import NotFound
+from service.labels import document_status, event_label, request_status
 from service.organizations.service import region_office
 from service.pki import service as pki
 from service.pki.fields import field_for, field_name, role_label
@@ -53,30 +54,6 @@ __all__ = ["REPORT_PARTY", "attach_report", "latest_report", "signing_report"]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 REPORT_PARTY = "region_office"
 MONO = "DejaVu Sans Mono"  # hashes and serials: every character the same width, nothing ambiguous
-
-EVENT_LABELS = {
-    "created": "创建",
-    "sent": "发送签署链接",
-    "viewed": "查看",
-    "code_sent": "发送验证码",
-    "signed": "签署",
-    "declined": "拒签",
-    "voided": "作废",
-    "completed": "全部签署完成",
-    "downloaded": "下载",
-    "verified": "核验",
-    "revoked": "撤销",
-    "superseded": "被新版本替代",
-    "reported": "生成签署报告",
-}
-STATUS_LABELS = {
-    "waiting": "等待前序签署",
-    "open": "待签署",
-    "signed": "已签署",
-    "declined": "已拒签",
-    "voided": "已作废",
-}
-DOC_STATUS_LABELS = {"issued": "有效", "revoked": "已撤销", "superseded": "已被新版本替代"}
 
 
 @dataclass(frozen=True)
@@ -127,7 +104,7 @@ def _parties(session: Session, doc: Document, signatures: dict[str, SignatureSta
             )
             continue
         cert = session.get(SignerCertificate, req.certificate_id) if req and req.certificate_id else None
-        state = STATUS_LABELS.get(req.status, req.status) if req else "未签署"
+        state = request_status(req.status) if req else "未签署"
         if req is not None and req.decline_reason:
             state += f"（{req.decline_reason}）"
         lines.append(PartyLine(role_label(kind, party), "—", cert.serial if cert else "—", "—", state))
@@ -169,7 +146,7 @@ def _report_docx(
         ("文书类型", kind.title),
         ("编号", doc.number),
         ("核验码", doc.verification_code),
-        ("状态", DOC_STATUS_LABELS.get(doc.status, doc.status)),
+        ("状态", document_status(doc.status)),
         ("签发时间", _cst(doc.created_at)),
         ("原始文件 SHA-256", doc.rendered_sha256),
         ("当前文件 SHA-256", doc.current_sha256),
@@ -202,7 +179,7 @@ def _report_docx(
         [
             [
                 (BODY, str(e.seq)),
-                (BODY, EVENT_LABELS.get(e.event, e.event)),
+                (BODY, event_label(e.event)),
                 (BODY, _cst(e.at)),
                 (BODY, e.actor),
                 (MONO, e.hash),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from service.audit.service import Actor
 from service.config import get_settings
-from service.deps import CurrentScope, CurrentUser, SessionDep, require_roles
-from service.documents import batches, service, templates
+from service.deps import CurrentScope, CurrentUser, SessionDep, UserActor, require_roles
+from service.documents import batches, flows, service, templates
 from service.documents.converter import shared_converter
 from service.documents.export import zip_stream
 from service.documents.schemas import (
@@ -21,10 +20,10 @@ from service.documents.schemas import (
     TemplateRead,
 )
 from service.documents.sealing import SEALED_AT_ISSUANCE
-from service.errors import AppError, Conflict, Forbidden, NotFound
+from service.errors import AppError, Forbidden, NotFound
 from service.users.scope import Scope, term_visible
 from storage.archive import Archive
-from storage.models import Document, Role, User
+from storage.models import Document, Role
 
 router = APIRouter(tags=["documents"])
 ADMIN = require_roles(Role.REGION_ADMIN)
@@ -45,18 +44,14 @@ def _visible(session: Session, scope: Scope, document_id: int) -> Document:
     return doc
 
 
-def _actor(request: Request, user: User) -> Actor:
-    ip = request.client.host if request.client else None
-    return Actor(
-        f"{user.display_name}（{user.username}）", ip=ip, user_agent=request.headers.get("user-agent")
-    )
-
-
-def _may_change(scope: Scope, doc: Document) -> None:
-    """Who may revoke or supersede: the region office anything; league and county offices what they
-    see, except the documents the region office issues alone under its seal (notices, certificates)."""
+def _changeable(session: Session, scope: Scope, document_id: int) -> Document:
+    """The document if the caller may revoke or supersede it: the region office anything; league and
+    county offices what they see, except the documents the region office issues alone under its seal
+    (notices, certificates). One check, so revoking and superseding can never drift apart."""
+    doc = _visible(session, scope, document_id)
     if not scope.is_admin and doc.kind in SEALED_AT_ISSUANCE:
         raise Forbidden("该文书由自治区项目办签发，只有自治区项目办可以撤销或替代")
+    return doc
 
 
 def _batch_read(session: Session, batch_id: int) -> BatchRead:
@@ -73,14 +68,8 @@ def _batch_read(session: Session, batch_id: int) -> BatchRead:
 )
 def start_batch(session: SessionDep, user: CurrentUser, body: BatchStart) -> BatchRead:
     """Start (or resume) issuing a cohort's confirmation notices; workers do the work."""
-    from service.documents.tasks import issue_batch
-
-    batch = batches.start_batch(session, body.cohort, body.kind, user_id=user.id)
+    batch = flows.start_batch(session, body.cohort, body.kind, user_id=user.id)
     assert batch.id is not None
-    session.commit()  # the job must see the batch; enqueue only once it is committed
-    if batch.status == "running":
-        for _ in range(2):
-            issue_batch(batch.id)
     return _batch_read(session, batch.id)
 
 
@@ -99,14 +88,14 @@ def batch_zip(session: SessionDep, batch_id: int) -> StreamingResponse:
 
 @router.post("/documents", response_model=DocumentRead, status_code=201, dependencies=[OFFICES])
 def issue_document(
-    session: SessionDep, scope: CurrentScope, user: CurrentUser, request: Request, body: IssueRequest
+    session: SessionDep, scope: CurrentScope, actor: UserActor, body: IssueRequest
 ) -> Document:
     """Issue one document of any kind for a term in the caller's scope."""
     if not term_visible(session, scope, body.term_id):
         raise NotFound(f"服务记录{body.term_id}不存在")
     return service.issue_one(
         session, _archive(), shared_converter(), body.kind, body.term_id, year=body.year,
-        reissue_reason=body.reissue_reason, actor=_actor(request, user),
+        reissue_reason=body.reissue_reason, actor=actor,
     )  # fmt: skip
 
 
@@ -125,41 +114,22 @@ def document_pdf(session: SessionDep, scope: CurrentScope, document_id: int) -> 
 
 @router.post("/documents/{document_id}/revoke", response_model=DocumentRead, dependencies=[OFFICES])
 def revoke_document(
-    session: SessionDep,
-    scope: CurrentScope,
-    user: CurrentUser,
-    request: Request,
-    document_id: int,
-    body: ReasonBody,
+    session: SessionDep, scope: CurrentScope, actor: UserActor, document_id: int, body: ReasonBody
 ) -> Document:
     """Revoke a document (reason required); the public verification page shows 已撤销 at once."""
-    doc = _visible(session, scope, document_id)
-    _may_change(scope, doc)
-    if doc.signing_state in ("pending", "declined"):
-        raise Conflict(
-            f"该文书正在在线签署，请通过“作废”撤销（POST /api/v1/agreements/{document_id}/void）",
-            code="use_void",
-        )
-    return service.revoke(session, document_id, body.reason, actor=_actor(request, user))
+    _changeable(session, scope, document_id)
+    return service.revoke(session, document_id, body.reason, actor=actor)
 
 
 @router.post(
     "/documents/{document_id}/supersede", response_model=DocumentRead, status_code=201, dependencies=[OFFICES]
 )
 def supersede_document(
-    session: SessionDep,
-    scope: CurrentScope,
-    user: CurrentUser,
-    request: Request,
-    document_id: int,
-    body: ReasonBody,
+    session: SessionDep, scope: CurrentScope, actor: UserActor, document_id: int, body: ReasonBody
 ) -> Document:
     """A corrected re-issue from the current records; the old code then shows 已被新版本替代 with a link to the new one."""
-    doc = _visible(session, scope, document_id)
-    _may_change(scope, doc)
-    return service.supersede(
-        session, _archive(), shared_converter(), document_id, body.reason, actor=_actor(request, user)
-    )
+    _changeable(session, scope, document_id)
+    return service.supersede(session, _archive(), shared_converter(), document_id, body.reason, actor=actor)
 
 
 @router.get("/templates", response_model=list[TemplateRead], dependencies=[ADMIN])

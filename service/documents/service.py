@@ -171,6 +171,12 @@ def revoke(session: Session, document_id: int, reason: str, *, actor: Actor = SY
     doc = _locked(session, document_id)
     if doc.status != DocumentStatus.ISSUED.value:
         raise Conflict("该文书已被撤销或替代")
+    if doc.signing_state in ("pending", "declined"):
+        # Revoking under a live signing would leave links that still open; voiding kills them too.
+        raise Conflict(
+            f"该文书正在在线签署，请通过“作废”撤销（POST /api/v1/agreements/{document_id}/void）",
+            code="use_void",
+        )
     doc.status = DocumentStatus.REVOKED.value
     doc.status_reason = reason.strip()
     doc.status_changed_at = datetime.now(UTC)

@@ -2,73 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from starlette.datastructures import UploadFile
+from fastapi import APIRouter, Query
 
-from service.config import get_settings
 from service.deps import CurrentScope, CurrentUser, SessionDep, require_roles
-from service.errors import AppError
 from service.imports.schemas import ImportReport
 from service.imports.service import import_sheet
+from service.uploads import UploadDep, file_body
 from storage.models import Role
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
-_READ_CHUNK = 1024 * 1024
-# Form boundaries and the other part headers, on top of the file itself.
-_MULTIPART_OVERHEAD = 64 * 1024
-_UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                }
-            }
-        },
-    }
-}
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    data: bytes
-
-
-def _too_large(limit: int) -> AppError:
-    return AppError(f"文件过大，上限为{limit // (1024 * 1024)}MB", status=413, code="file_too_large")
-
-
-async def read_upload(request: Request) -> Upload:
-    """The ``file`` part, refused with 413 before parsing when Content-Length already says it is too big."""
-    limit = get_settings().max_upload_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + _MULTIPART_OVERHEAD:
-        raise _too_large(limit)
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise AppError("请以 multipart/form-data 方式上传文件（字段名 file）", status=400, code="no_file")
-    async with request.form(max_files=1, max_fields=10) as form:
-        part = form.get("file")
-        if not isinstance(part, UploadFile):
-            raise AppError("请求中没有文件（字段名 file）", status=400, code="no_file")
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := await part.read(_READ_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            chunks.append(chunk)
-        return Upload(part.filename or "upload", b"".join(chunks))
-
-
-UploadDep = Annotated[Upload, Depends(read_upload)]
+_UPLOAD_BODY = file_body()
 _OFFICES = require_roles(Role.REGION_ADMIN, Role.LEAGUE_OFFICE, Role.COUNTY_OFFICE)
 
 

@@ -6,7 +6,6 @@ The upload validation (``POST /verify``) belongs here too, beside these.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from service.audit.service import Actor
 from service.config import get_settings
 from service.deps import SessionDep
-from service.imports.routes import UploadDep
+from service.uploads import UploadDep, file_body
 from service.verification import limits, service
 from service.verification.ratelimit import RateLimiter
 from service.verification.schemas import IdentityAnswer, IdentityQuestion, Statement
@@ -88,22 +87,7 @@ def verify_identity(
 _UPLOADS_PER_MINUTE, _UPLOAD_BURST = 20, 10
 
 
-_PDF_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "PDF，≤ 20 MB"}
-                    },
-                }
-            }
-        },
-    }
-}
+_PDF_BODY = file_body("PDF，≤ 20 MB")
 
 
 @lru_cache

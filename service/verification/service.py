@@ -31,6 +31,7 @@ from service.audit.service import Actor, Event
 from service.config import get_settings
 from service.documents.codes import InvalidCode, normalize_code
 from service.errors import AppError, NotFound
+from service.labels import request_status
 from service.pki.fields import role_label
 from service.verification import schemas, statement
 from service.verification.cache import Lru
@@ -68,14 +69,6 @@ DUMMY_CODE = "UUUU-UUUU-UUUU-UUUU"
 #: Documents the region office issues: every other kind is the serving county office's.
 REGION_ISSUED = frozenset({"notice", "certificate", "evaluation"})
 REGION_OFFICE_NAME = "内蒙古自治区西部计划项目办"
-
-REQUEST_TEXT = {
-    RequestStatus.WAITING.value: "等待前序签署",
-    RequestStatus.OPEN.value: "待签署",
-    RequestStatus.SIGNED.value: "已签署",
-    RequestStatus.DECLINED.value: "已拒签",
-    RequestStatus.VOIDED.value: "已作废",
-}
 
 
 class RateLimited(AppError):
@@ -200,7 +193,7 @@ def _signers(
             schemas.Signer(
                 role=role_label(kind, req.party),
                 name=holder if req.volunteer_id is not None else org_name,
-                status=REQUEST_TEXT.get(req.status, req.status),
+                status=request_status(req.status),
                 signed_at=statement.to_china(req.signed_at),
                 timestamp=statement.to_china(fact.timestamp) if fact else None,
                 timestamp_authority=fact.timestamp_authority if fact else None,
@@ -226,7 +219,7 @@ def _signers(
             schemas.Signer(
                 role=role_label(kind, party),
                 name=names.get(fact.serial),
-                status=REQUEST_TEXT[RequestStatus.SIGNED.value],
+                status=request_status(RequestStatus.SIGNED.value),
                 signed_at=statement.to_china(sealed_at),
                 timestamp=statement.to_china(fact.timestamp),
                 timestamp_authority=fact.timestamp_authority,

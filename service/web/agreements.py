@@ -16,12 +16,13 @@ from service.agreements import repository, service, signer
 from service.agreements.turns import IssuedLink
 from service.audit import service as audit
 from service.config import get_settings
+from service.deps import actor
 from service.documents import service as documents
 from service.documents.converter import shared_converter
 from service.errors import AppError
 from service.users.scope import Scope
 from service.web import readmodels
-from service.web.deps import OFFICES, PageDB, PageForm, PageScope, PageUser, actor, page_roles, text
+from service.web.deps import OFFICES, PageDB, PageForm, PageScope, PageUser, page_roles, text
 from service.web.labels import AGREEMENT_STATES, agreement_state
 from service.web.rendering import redirect, render
 from service.web.routing import page_router
@@ -203,8 +204,7 @@ def _detail(
 def agreement_pdf(
     request: Request, db: PageDB, user: PageUser, scope: PageScope, document_id: int
 ) -> Response:
-    repository.visible_document(db, scope, document_id)
-    doc, data = service.download(db, _archive(), document_id, actor(request, user))
+    doc, data = service.download(db, _archive(), scope, document_id, actor(request, user))
     headers = {"Content-Disposition": f'attachment; filename="agreement-{doc.id}-v{doc.version}.pdf"'}
     return Response(data, media_type="application/pdf", headers=headers)
 
@@ -237,7 +237,7 @@ def revoke_agreement(
     """Revoke the document (region office only, as in the API); the public lookup shows it at once."""
     _region_only(user)
     repository.visible_document(db, scope, document_id)
-    documents.revoke(db, document_id, text(form, "reason"))
+    documents.revoke(db, document_id, text(form, "reason"), actor=actor(request, user))
     return redirect(f"/agreements/{document_id}?done=revoked")
 
 

@@ -7,10 +7,12 @@ itself. Workers (``xibu worker``) do the issuing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
-from service.documents import batches
+from service.documents import batches, flows
 from service.documents.export import zip_stream
 from service.errors import AppError
 from service.web import readmodels
@@ -22,32 +24,29 @@ from storage.models import Role
 router = page_router(dependencies=[page_roles(Role.REGION_ADMIN)])
 
 
-@router.get("/batches")
-def batches_page(request: Request, db: PageDB, user: PageUser, cohort: str = "") -> Response:
+def _listing(db: PageDB, cohort: str) -> dict[str, Any]:
+    """The cohort picker and the cohort's recent batches: the page as shown, and again with a refusal."""
     chosen, every = readmodels.pick_cohort(db, cohort or None)
     recent = readmodels.batches_of(db, chosen.id) if chosen and chosen.id else []
-    return render(request, "batches.html", {"cohort": chosen, "cohorts": every, "batches": recent})
+    return {"cohort": chosen, "cohorts": every, "batches": recent}
+
+
+@router.get("/batches")
+def batches_page(request: Request, db: PageDB, user: PageUser, cohort: str = "") -> Response:
+    return render(request, "batches.html", _listing(db, cohort))
 
 
 @router.post("/batches")
 def start_batch(request: Request, db: PageDB, user: PageUser, form: PageForm) -> Response:
-    """Start (or resume) the cohort's notices; the same call as ``POST /api/v1/documents/batches``."""
-    from service.documents.tasks import issue_batch
-
+    """Start (or resume) the cohort's notices; the same flow as ``POST /api/v1/documents/batches``."""
     cohort = text(form, "cohort", max_length=9)
     try:
-        batch = batches.start_batch(db, cohort, "notice", user_id=user.id)
+        batch = flows.start_batch(db, cohort, "notice", user_id=user.id)
     except AppError as exc:
         db.rollback()
-        chosen, every = readmodels.pick_cohort(db, cohort or None)
-        recent = readmodels.batches_of(db, chosen.id) if chosen and chosen.id else []
-        context = {"cohort": chosen, "cohorts": every, "batches": recent, "error": exc.message}
-        return render(request, "batches.html", context, status=exc.status)
-    assert batch.id is not None
-    db.commit()  # workers must see the batch: queue it only once it is committed
-    if batch.status == "running":
-        for _ in range(2):  # two jobs, so two workers can share the batch
-            issue_batch(batch.id)
+        return render(
+            request, "batches.html", {**_listing(db, cohort), "error": exc.message}, status=exc.status
+        )
     return redirect(f"/batches/{batch.id}")
 
 

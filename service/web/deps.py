@@ -14,9 +14,9 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from service.audit.service import Actor
 from service.deps import get_session
 from service.errors import AppError, Forbidden, Unauthorized
+from service.uploads import read_limited
 from service.users.scope import Scope, scope_for
 from service.web.routing import load_session
 from service.web.session import WebSession
@@ -141,18 +141,4 @@ async def upload(form: FormData, name: str, limit: int) -> tuple[str, bytes] | N
     part = form.get(name)
     if not isinstance(part, UploadFile) or not part.filename:
         return None
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await part.read(1024 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise AppError(f"文件过大，上限为{limit // (1024 * 1024)}MB", status=413, code="file_too_large")
-        chunks.append(chunk)
-    return part.filename, b"".join(chunks)
-
-
-def actor(request: Request, user: User | None = None) -> Actor:
-    """Who did it, for the audit trail: the account, or the holder of a signing link."""
-    name = f"{user.display_name}（{user.username}）" if user else "签署链接持有人"
-    ip = request.client.host if request.client else None
-    return Actor(name, ip=ip, user_agent=(request.headers.get("user-agent") or "")[:300] or None)
+    return part.filename, await read_limited(part, limit)

@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from service.cohorts.rules import RuleViolation
 from service.errors import AppError
+from service.labels import document_status, event_label, request_status
 from service.web import labels
 from service.web.deps import LoginRequired, Viewer
 from service.web.routing import finish_response, load_session
@@ -57,8 +58,9 @@ def _environment() -> Environment:
             "when": format_when,
             "day": format_day,
             "party": labels.party_title,
-            "request_status": labels.request_status,
-            "event_label": labels.event_label,
+            "request_status": request_status,
+            "event_label": event_label,
+            "document_status": document_status,
             "role_label": labels.role_label,
         }
     )

@@ -17,12 +17,15 @@ from doc_templates.kinds import get_kind
 from service.agreements import signer
 from service.agreements.service import CodeRejected, Locked, mask_recipient
 from service.config import get_settings
+from service.deps import actor
+from service.documents.service import get_document
 from service.errors import AppError, NotFound
-from service.web.deps import PageDB, PageForm, actor, text
+from service.web.deps import PageDB, PageForm, text
 from service.web.pdfpages import page_images
 from service.web.rendering import attachment, redirect, render
 from service.web.routing import page_router
 from storage.archive import Archive
+from storage.models import SigningRequest
 
 router = page_router()
 
@@ -115,10 +118,7 @@ def sign(request: Request, db: PageDB, form: PageForm, token: str) -> Response:
         return _refused(request, db, token, exc, keep=exc.code != "code_format")
     except AppError as exc:
         return _refused(request, db, token, exc)
-    db.commit()
-    doc = seen_document(db, req.document_id)
-    return render(request, "signing_done.html", {"nav": [], "doc": doc, "title": get_kind(doc.kind).title,
-                                                 "outcome": "signed", "party": req.party})  # fmt: skip
+    return _finished(request, db, req, "signed")
 
 
 @router.post("/s/{token}/decline")
@@ -127,13 +127,19 @@ def decline(request: Request, db: PageDB, form: PageForm, token: str) -> Respons
         req = signer.decline(db, token, text(form, "reason"), actor(request))
     except AppError as exc:
         return _refused(request, db, token, exc)
+    return _finished(request, db, req, "declined")
+
+
+def _finished(request: Request, db: PageDB, req: SigningRequest, outcome: str) -> Response:
+    """What the signer sees after signing or declining. The step is committed first, so the page
+    never says 已签署 for a signature a failed commit would lose."""
     db.commit()
-    doc = seen_document(db, req.document_id)
-    return render(request, "signing_done.html", {"nav": [], "doc": doc, "title": get_kind(doc.kind).title,
-                                                 "outcome": "declined", "party": req.party})  # fmt: skip
-
-
-def seen_document(db: PageDB, document_id: int) -> Any:
-    from service.documents.service import get_document
-
-    return get_document(db, document_id)
+    doc = get_document(db, req.document_id)
+    context = {
+        "nav": [],
+        "doc": doc,
+        "title": get_kind(doc.kind).title,
+        "outcome": outcome,
+        "party": req.party,
+    }
+    return render(request, "signing_done.html", context)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from storage.models import Document, Volunteer
+from storage.models import Document, ServiceTerm, Volunteer
 from tests.agreements.conftest import World, record_grade
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,16 +24,18 @@ def _xibu(*args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_create_prints_links_then_resend_and_void(world: World, engine: object, client: Any) -> None:
+def _id_number(engine: object, world: World) -> str:
+    """The ID number of the world's volunteer: how an office names one person on the command line."""
     with Session(engine) as session:  # type: ignore[call-overload]
-        from storage.models import ServiceTerm
-
         term = session.get(ServiceTerm, world.term_id)
         assert term is not None
         volunteer = session.get(Volunteer, term.volunteer_id)
         assert volunteer is not None
-        id_number = volunteer.id_number
+        return volunteer.id_number
 
+
+def test_create_prints_links_then_resend_and_void(world: World, engine: object, client: Any) -> None:
+    id_number = _id_number(engine, world)
     out = _xibu("create", "--cohort", "2020-2021", "--id-number", id_number, "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
@@ -73,14 +75,7 @@ def test_create_prints_links_then_resend_and_void(world: World, engine: object, 
 def test_create_an_appraisal_form_once_the_grade_is_recorded(
     world: World, engine: object, client: Any
 ) -> None:
-    with Session(engine) as session:  # type: ignore[call-overload]
-        from storage.models import ServiceTerm
-
-        term = session.get(ServiceTerm, world.term_id)
-        assert term is not None
-        volunteer = session.get(Volunteer, term.volunteer_id)
-        assert volunteer is not None
-        id_number = volunteer.id_number
+    id_number = _id_number(engine, world)
     args = ("create", "--cohort", "2020-2021", "--kind", "appraisal", "--year", "1", "--id-number", id_number)
 
     early = _xibu(*args, "--json")

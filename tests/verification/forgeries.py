@@ -27,6 +27,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields as ph_fields
 from pyhanko.sign import signers
 
@@ -116,6 +117,16 @@ def _edit_last_signature(pdf: bytes, old: bytes, new: bytes) -> bytes:
     start, end = _obj_span(pdf, ref)
     pos = pdf.index(old, start, end)
     return pdf[:pos] + new + pdf[pos + len(old) :]
+
+
+def _forged_page(w: BasePdfFileWriter) -> generic.DictionaryObject:
+    """An A4 page of the forger's own (a blue square), its content stream added to ``w``."""
+    return generic.DictionaryObject(
+        {pdf_name("/Type"): pdf_name("/Page"),
+         pdf_name("/MediaBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 595, 842)]),
+         pdf_name("/Contents"): w.add_object(generic.StreamObject(stream_data=b"0 0 1 rg 72 72 200 200 re f")),
+         pdf_name("/Resources"): generic.DictionaryObject()}
+    )  # fmt: skip
 
 
 def _state_before(g: Genuine, party: str) -> bytes:
@@ -324,13 +335,7 @@ def page_content_replaced(kit: Kit) -> bytes:
 
 def page_added(kit: Kit) -> bytes:
     def change(w: IncrementalPdfFileWriter) -> None:
-        page = generic.DictionaryObject(
-            {pdf_name("/Type"): pdf_name("/Page"),
-             pdf_name("/MediaBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 595, 842)]),
-             pdf_name("/Contents"): w.add_object(generic.StreamObject(stream_data=b"0 0 1 rg 72 72 200 200 re f")),
-             pdf_name("/Resources"): generic.DictionaryObject()}
-        )  # fmt: skip
-        w.insert_page(page)
+        w.insert_page(_forged_page(w))
 
     return _update(kit.genuine.pdf, change)
 
@@ -588,13 +593,7 @@ def unregistered_document(kit: Kit) -> bytes:
     from pyhanko.pdf_utils.writer import PdfFileWriter
 
     w = PdfFileWriter()
-    page = generic.DictionaryObject(
-        {pdf_name("/Type"): pdf_name("/Page"),
-         pdf_name("/MediaBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 595, 842)]),
-         pdf_name("/Contents"): w.add_object(generic.StreamObject(stream_data=b"0 0 1 rg 72 72 200 200 re f")),
-         pdf_name("/Resources"): generic.DictionaryObject()}
-    )  # fmt: skip
-    w.insert_page(page)
+    w.insert_page(_forged_page(w))
     blank = io.BytesIO()
     w.write(blank)
     party = kit.parties[0]
