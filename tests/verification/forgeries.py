@@ -422,7 +422,9 @@ def byte_range_shifted(kit: Kit) -> bytes:
     """Signature wrapping: the gap no longer is the /Contents string but swallows bytes after it."""
     pdf = kit.genuine.pdf
     _, (a, b, c, d) = _last_signature(pdf)
-    return _rewrite_byte_range(pdf, [a, b, c + 64, d - 64])
+    # The rewrite must fit the original text: pick a shift that keeps every number's digit count.
+    shift = next(k for k in (64, -64, 32, -32, 16, -16) if len(f"{c + k} {d - k}") == len(f"{c} {d}"))
+    return _rewrite_byte_range(pdf, [a, b, c + shift, d - shift])
 
 
 def contents_missing(kit: Kit) -> bytes:
