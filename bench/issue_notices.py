@@ -29,21 +29,50 @@ SHEET = ROOT.parent / "shared" / "data" / "volunteers-2020.csv"
 
 
 class PeakRss:
-    """Samples the RSS of this process and all its descendants (LibreOffice included)."""
+    """Samples the RSS of this process and all its descendants (LibreOffice included).
+
+    Besides the peak of the total it keeps the peak of each part — LibreOffice (``soffice*``)
+    and the Python processes — so a report can say which one dominates. RSS counts shared pages
+    once per process: a worker that forks to run ``pdftotext`` briefly shows a second process as
+    big as itself, which costs no memory. So the peak of the summed PSS (shared pages split
+    between the processes that map them: the memory really in use) is kept as well.
+    """
 
     def __init__(self) -> None:
         self.peak = 0
+        self.peak_office = 0
+        self.peak_python = 0
+        self.peak_pss = 0
+        self.per_process: dict[int, tuple[str, int]] = {}  # pid -> (kind, peak RSS)
+        self.cpu_seconds = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
-            total = 0
+            office = python = pss = 0
             for proc in [me, *me.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
-            self.peak = max(self.peak, total)
+                    pss += proc.memory_full_info().pss
+                with contextlib.suppress(psutil.Error):
+                    rss = proc.memory_info().rss
+                    lo = proc.name().startswith(("soffice", "oosplash"))
+                    if lo:
+                        office += rss
+                    else:
+                        python += rss
+                    kind = "LibreOffice" if lo else ("bench (parent)" if proc.pid == me.pid else proc.name())
+                    if "spawn_main" in " ".join(proc.cmdline()[-3:]) or "multiprocessing" in " ".join(
+                        proc.cmdline()
+                    ):
+                        kind = "worker"
+                    known, old = self.per_process.get(proc.pid, (kind, 0))
+                    self.per_process[proc.pid] = (known if known != "python" else kind, max(old, rss))
+            self.peak = max(self.peak, office + python)
+            self.peak_pss = max(self.peak_pss, pss)
+            self.peak_office = max(self.peak_office, office)
+            self.peak_python = max(self.peak_python, python)
             time.sleep(0.1)
 
     def __enter__(self) -> PeakRss:
@@ -96,7 +125,7 @@ def _lane(batch_id: int, chunk: int, seal: bool) -> None:
         close_shared_converter()
 
 
-def _issue(seal: bool, processes: int, chunk: int) -> tuple[int, int, float, list[float], int]:
+def _issue(seal: bool, processes: int, chunk: int) -> tuple[int, int, float, list[float], PeakRss]:
     import multiprocessing
 
     from sqlmodel import select
@@ -114,11 +143,13 @@ def _issue(seal: bool, processes: int, chunk: int) -> tuple[int, int, float, lis
     procs = [ctx.Process(target=_lane, args=(batch_id, chunk, seal)) for _ in range(processes)]
     with PeakRss() as rss:
         started = time.perf_counter()
+        cpu_before = _children_cpu()
         for proc in procs:
             proc.start()
         for proc in procs:
             proc.join()
         seconds = time.perf_counter() - started
+        rss.cpu_seconds = _children_cpu() - cpu_before
     with session_scope() as session:
         result = batches.progress(session, batch_id)
         items = session.exec(select(BatchItem).where(BatchItem.batch_id == batch_id)).all()
@@ -127,7 +158,26 @@ def _issue(seal: bool, processes: int, chunk: int) -> tuple[int, int, float, lis
             for i in items
             if i.finished_at and i.claimed_until
         ]
-    return result.done, result.failed, seconds, latency, rss.peak
+    return result.done, result.failed, seconds, latency, rss
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every finished (waited-for) descendant: the workers, their LibreOffice
+    instances and pdftotext runs. Unlike wall time it does not depend on what else the machine
+    is doing."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _prepare_signing() -> None:
+    """``xibu init``'s part for signing: the PKI and the stamp faces on disk."""
+    sys.path.insert(0, str(ROOT))
+    from service.pki.service import ensure_pki, stamp_fonts
+
+    ensure_pki()
+    stamp_fonts()
 
 
 def _aware(moment: object) -> object:
@@ -181,11 +231,16 @@ def _one(mode: str, limit: int | None, processes: int, chunk: int, naive_docs: i
         tmp = Path(name)
         _setup(tmp, limit)
         if mode == "sealed":
-            from service.pki.service import ensure_pki, stamp_fonts
+            # In a child: this process only coordinates and should not carry pyHanko and the stamp
+            # faces in its RSS (the workers load what they need; ``xibu issue notices`` has no such
+            # extra process).
+            import multiprocessing
 
-            ensure_pki()
-            stamp_fonts()
-        done, failed, seconds, latency, peak = _issue(mode == "sealed", processes, chunk)
+            prep = multiprocessing.get_context("spawn").Process(target=_prepare_signing)
+            prep.start()
+            prep.join()
+            assert prep.exitcode == 0, "PKI / stamp font preparation failed"
+        done, failed, seconds, latency, rss = _issue(mode == "sealed", processes, chunk)
         naive = _naive(naive_docs, tmp) if naive_docs else None
     print(
         json.dumps(
@@ -194,7 +249,12 @@ def _one(mode: str, limit: int | None, processes: int, chunk: int, naive_docs: i
                 "failed": failed,
                 "seconds": seconds,
                 "latency": latency,
-                "peak": peak,
+                "peak": rss.peak,
+                "peak_pss": rss.peak_pss,
+                "cpu": rss.cpu_seconds,
+                "peak_office": rss.peak_office,
+                "peak_python": rss.peak_python,
+                "largest": sorted(rss.per_process.values(), key=lambda kv: -kv[1])[:6],
                 "naive": naive,
             }
         )
@@ -236,6 +296,7 @@ def main() -> None:
     print(f"notices of {SHEET.name}, {args.processes} processes, chunks of {args.chunk}")
     print(
         f"{'mode':<10} {'issued':>7} {'failed':>7} {'wall s':>8} {'docs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'peak RSS MB':>12}"
+        f" {'LibreOffice':>12} {'Python':>8} {'peak PSS MB':>12} {'CPU ms/doc':>11}"
     )
     for mode, r in rows:
         lat = r["latency"]
@@ -243,7 +304,13 @@ def main() -> None:
         print(
             f"{mode:<10} {r['done']:>7} {r['failed']:>7} {r['seconds']:>8.1f} {r['done'] / r['seconds']:>8.1f} "
             f"{statistics.median(lat) * 1000:>8.0f} {q[18] * 1000:>8.0f} {r['peak'] / 1048576:>12.0f}"
+            f" {r['peak_office'] / 1048576:>12.0f} {r['peak_python'] / 1048576:>8.0f}"
+            f" {r['peak_pss'] / 1048576:>12.0f}"
+            f" {r['cpu'] * 1000 / max(r['done'], 1):>11.1f}"
         )
+    for mode, r in rows:
+        largest = ", ".join(f"{kind} {peak / 1048576:.0f}" for kind, peak in r.get("largest", []))
+        print(f"{mode}: largest single processes (peak RSS MB): {largest}")
     if naive:
         best = max(r["done"] / r["seconds"] for _, r in rows)
         print(
@@ -251,6 +318,11 @@ def main() -> None:
         )
         print(f"ratio, fastest mode / naive: {best / naive:.1f}x")
     print("p50/p95: per-document latency from claim to issued (a document waits for its whole chunk).")
+    print("peak RSS: all processes together; LibreOffice and Python: each part's own peak (not additive).")
+    print("peak PSS: all processes together, shared pages counted once (a fork before exec adds ~0).")
+    print(
+        "CPU ms/doc: user+sys of the workers, LibreOffice and pdftotext per issued document (shared-machine proof)."
+    )
 
 
 if __name__ == "__main__":

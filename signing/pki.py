@@ -9,9 +9,12 @@ caIssuers URL ``{public_url}/pki/issuing.pem``.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -59,7 +62,8 @@ class Pki:
         self.public_url = public_url.rstrip("/")
         self.keys = KeyStore(self.dir / "keys", master_key)
         self._lock = threading.Lock()
-        self._crl_cache: tuple[bytes, bytes] | None = None
+        # ((issuing CRL, root CRL), issuing thisUpdate) as last read from disk
+        self._crl_cache: tuple[tuple[bytes, bytes], datetime] | None = None
         if not (self.dir / "root.pem").exists():
             raise PkiError("尚未初始化证书体系，请先运行 xibu init。", f"no root.pem in {self.dir}")
         self.root_cert = self._read_cert("root.pem")
@@ -159,9 +163,13 @@ class Pki:
         *,
         at: datetime | None = None,
     ) -> Revocation:
-        """Revoke a certificate issued here (``xibu pki revoke``) and republish the CRL."""
+        """Revoke a certificate issued here (``xibu pki revoke``) and republish the CRL.
+
+        Other processes of the installation (web, workers) see the new CRL on their next
+        :meth:`crls` call: the CRL files changed on disk.
+        """
         self.certificate(serial)  # only our own certificates
-        with self._lock:
+        with self._lock, self._file_lock():
             revs = self.revocations()
             if any(r.serial == serial for r in revs):
                 raise PkiError("该证书已被吊销。", f"serial {serial:x} already revoked")
@@ -171,37 +179,69 @@ class Pki:
                 for r in [*revs, rev]
             ]
             _write_atomic(self.dir / "revoked.json", json.dumps(rows, indent=1).encode())
-            self._crl_cache = None
-        self.crls(refresh=True)
+            self._publish(_now(at))
         return rev
 
     def crls(self, *, refresh: bool = False, now: datetime | None = None) -> tuple[bytes, bytes]:
-        """``(issuing CA CRL, root CRL)`` in DER, republished when older than a day.
+        """``(issuing CA CRL, root CRL)`` in DER, as last published by any process.
 
-        The first is served at ``/pki/crl``, the second at ``/pki/root-crl``.
+        The published files are the truth: they are re-read whenever they change on disk (size,
+        mtime or inode differ from what this process read), so a revocation made by another
+        process is seen at the next call, not a day later. A new pair is published when the
+        current one is a day old, or with ``refresh``. The first is served at ``/pki/crl``,
+        the second at ``/pki/root-crl``.
         """
         t = _now(now)
         with self._lock:
-            if self._crl_cache is not None and not refresh:
-                crl = x509.load_der_x509_crl(self._crl_cache[0])
-                if t - crl.last_update_utc < timedelta(days=1):
-                    return self._crl_cache
-            number_file = self.dir / "crl_number"
-            number = int(number_file.read_text()) + 1 if number_file.exists() else 1
-            issuing = build_crl(
-                self.keys.load(self.ISSUING_KEY),
-                self.issuing_cert,
-                self.revocations(),
-                crl_number=number,
-                now=t,
-            )
-            root = build_crl(self.keys.load(self.ROOT_KEY), self.root_cert, [], crl_number=number, now=t)
-            pair = (
-                issuing.public_bytes(serialization.Encoding.DER),
-                root.public_bytes(serialization.Encoding.DER),
-            )
-            _write_atomic(self.dir / "crl.der", pair[0])
-            _write_atomic(self.dir / "root-crl.der", pair[1])
-            _write_atomic(number_file, str(number).encode())
-            self._crl_cache = pair
-            return pair
+            if not refresh:
+                current = self._read_published()
+                if current is not None and t - current[1] < timedelta(days=1):
+                    return current[0]
+            with self._file_lock():
+                if not refresh:  # another process may have published while we waited
+                    current = self._read_published()
+                    if current is not None and t - current[1] < timedelta(days=1):
+                        return current[0]
+                return self._publish(t)
+
+    def _read_published(self) -> tuple[tuple[bytes, bytes], datetime] | None:
+        """The published pair and its issuing CRL's thisUpdate (parsed only when the bytes change).
+
+        Two small files are read on every call — cheaper than trusting mtimes, whose resolution
+        can hide two publications in a row.
+        """
+        try:
+            pair = ((self.dir / "crl.der").read_bytes(), (self.dir / "root-crl.der").read_bytes())
+        except FileNotFoundError:
+            return None
+        if self._crl_cache is None or self._crl_cache[0] != pair:
+            self._crl_cache = (pair, x509.load_der_x509_crl(pair[0]).last_update_utc)
+        return self._crl_cache
+
+    def _publish(self, t: datetime) -> tuple[bytes, bytes]:
+        """Build, sign and write a new CRL pair (caller holds both locks)."""
+        number_file = self.dir / "crl_number"
+        number = int(number_file.read_text()) + 1 if number_file.exists() else 1
+        issuing = build_crl(
+            self.keys.load(self.ISSUING_KEY), self.issuing_cert, self.revocations(), crl_number=number, now=t
+        )
+        root = build_crl(self.keys.load(self.ROOT_KEY), self.root_cert, [], crl_number=number, now=t)
+        pair = (
+            issuing.public_bytes(serialization.Encoding.DER),
+            root.public_bytes(serialization.Encoding.DER),
+        )
+        _write_atomic(number_file, str(number).encode())
+        _write_atomic(self.dir / "root-crl.der", pair[1])
+        _write_atomic(self.dir / "crl.der", pair[0])
+        self._crl_cache = (pair, issuing.last_update_utc)
+        return pair
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """Serialise revocation and CRL publication across processes (``flock`` on ``pki.lock``)."""
+        with open(self.dir / "pki.lock", "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

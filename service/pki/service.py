@@ -91,18 +91,9 @@ def trust() -> TrustSpec:
 
 
 def current_crls() -> tuple[bytes, bytes]:
-    """(issuing CA CRL, root CRL) as last published by *any* process.
-
-    ``Pki.crls()`` caches per process for up to a day, so a web process would go on serving
-    (and trusting) yesterday's CRL after ``xibu pki revoke`` ran in another process. Every
-    publication is written to disk, so the files are never older than any process's cache.
-    """
-    p = pki()
-    pair = p.crls()  # republishes when the last one is a day old
-    try:
-        return (p.dir / "crl.der").read_bytes(), (p.dir / "root-crl.der").read_bytes()
-    except FileNotFoundError:  # pragma: no cover - crls() has just written them
-        return pair
+    """(issuing CA CRL, root CRL) as last published by *any* process (``Pki.crls()`` re-reads the
+    published files whenever they change, and republishes a day-old pair)."""
+    return pki().crls()
 
 
 def _external_dir() -> Path:

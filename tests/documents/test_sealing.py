@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from doc_templates.anchors import find_anchors
 from service.documents import service
 from service.documents.converter import PoolConverter
+from service.documents.sealing import SEAL_SIZE
 from service.pki.service import trust
 from signing import validate_pdf
 from storage.archive import Archive
@@ -64,3 +65,11 @@ def test_notice_is_sealed_verifiable_and_placed_at_its_anchor(
     x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
     cx, cy = (anchor.x0 + anchor.x1) / 2, (anchor.y0 + anchor.y1) / 2
     assert x1 < cx < x2 and y1 < cy < y2
+
+    # It is drawn as an office seal: a round red stamp the size of a real one (40 mm), inked with
+    # the multiply blend mode so the printed issuer name and date under it stay black and legible.
+    assert abs((x2 - x1) - SEAL_SIZE) <= 1 and abs((y2 - y1) - SEAL_SIZE) <= 1
+    appearance = widget["/AP"]["/N"].get_object()
+    assert appearance["/Resources"]["/ExtGState"]["/Seal"]["/BM"] == "/Multiply"
+    ops = appearance.get_data()
+    assert b"0.85 0.08 0.08 RG" in ops and b" c h S" in ops, "a red ring"

@@ -87,3 +87,44 @@ class TestRevocation:
             S.finish_lta(signed, trust(pki), timestamper=tsa)
         with pytest.raises(S.PkiError):
             pki.revoke(victim)
+
+
+class TestCrlAcrossProcesses:
+    """A revocation published by one process is in every other process's next ``crls()``."""
+
+    def _revoked(self, crl_der: bytes, serial: int) -> bool:
+        crl = x509.load_der_x509_crl(crl_der)
+        return crl.get_revoked_certificate_by_serial_number(serial) is not None
+
+    def test_second_pki_object_sees_revocation_made_by_first(self, pki: S.Pki) -> None:
+        other = S.Pki(pki.dir, S.MasterKey.from_value(MASTER), PUBLIC_URL)
+        cert = pki.issue(S.CertSubject("跨进程吊销测试一"), "xproc-1")
+        before = other.crls()  # cached in `other` now
+        assert not self._revoked(before[0], cert.serial_number)
+        pki.revoke(cert.serial_number)
+        after = other.crls()
+        assert self._revoked(after[0], cert.serial_number), "other Pki served its stale cached CRL"
+        assert after == pki.crls()
+
+    def test_revocation_in_a_child_process_is_seen_here(self, pki: S.Pki) -> None:
+        import subprocess
+        import sys
+
+        cert = pki.issue(S.CertSubject("跨进程吊销测试二"), "xproc-2")
+        assert not self._revoked(pki.crls()[0], cert.serial_number)
+        code = (
+            "import sys, signing as S\n"
+            "p = S.Pki(sys.argv[1], S.MasterKey.from_value(sys.argv[2]), sys.argv[3])\n"
+            "p.revoke(int(sys.argv[4]))\n"
+        )
+        subprocess.run(
+            [sys.executable, "-c", code, str(pki.dir), MASTER, PUBLIC_URL, str(cert.serial_number)],
+            check=True,
+            timeout=60,
+        )
+        assert self._revoked(pki.crls()[0], cert.serial_number)
+
+    def test_unchanged_files_are_not_republished(self, pki: S.Pki) -> None:
+        first = pki.crls()
+        other = S.Pki(pki.dir, S.MasterKey.from_value(MASTER), PUBLIC_URL)
+        assert other.crls() == first == pki.crls()

@@ -182,3 +182,97 @@ class TestSingleParty:
         assert emb.docmdp_level == MDPPerm.NO_CHANGES
         status = S.validate_pdf(S.finish_lta(pdf, trust(pki), timestamper=_tsa(pki)), trust(pki))
         assert status.ok, [s.problem for s in status.signatures]
+
+
+class TestLongTermValidationData:
+    def test_one_update_with_every_chain_and_crl_and_a_document_timestamp(
+        self, signed: Signed, pki: S.Pki
+    ) -> None:
+        last = signed.revisions[-1]
+        added = signed.final[len(last) :]
+        assert added.count(b"%%EOF") == 1, "DSS and document timestamp go into a single update"
+        reader = PdfFileReader(io.BytesIO(signed.final))
+        dss = reader.root["/DSS"]
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        certs = {x509.load_der_x509_certificate(c.get_object().data) for c in dss["/Certs"]}
+        expected = {*(s.cert for s in signed.signers), pki.issuing_cert, pki.root_cert, pki.tsa_cert}
+        assert {c.public_bytes(Encoding.DER) for c in expected} <= {
+            c.public_bytes(Encoding.DER) for c in certs
+        }
+        crls = {c.get_object().data for c in dss["/CRLs"]}
+        assert set(pki.crls()) <= crls
+        assert len(dss["/VRI"]) == 3  # one entry per signature
+
+    def test_cached_chain_never_hides_a_revocation(
+        self, pki: S.Pki, sample_pdf: bytes, tsa: S.LocalTimeStamper, fonts: S.StampFonts
+    ) -> None:
+        from .conftest import PARTIES
+
+        spec = pki.signer("lta-cache", pki.issue(PARTIES[0], "lta-cache"))
+        pdf = S.sign_pdf(sample_pdf, spec, FIELDS[0], timestamper=tsa, certify=True)
+        S.finish_lta(pdf, trust(pki), timestamper=tsa)  # validates and caches the chain
+        pki.revoke(spec.cert.serial_number)
+        with pytest.raises(S.SigningError):
+            S.finish_lta(pdf, trust(pki), timestamper=tsa)
+
+
+class TestCmsMatchesPyhanko:
+    def test_fast_cms_has_pyhankos_structure(self, signed: Signed, tsa: S.LocalTimeStamper) -> None:
+        """Our pre-encoded CMS carries what pyHanko's own builder puts in, for the same input."""
+        import asyncio
+
+        from pyhanko.sign import signers
+
+        from signing.sign import pyhanko_signer
+
+        ours = pyhanko_signer(signed.signers[0])
+        digest = bytes(range(32))
+        fast = asyncio.run(ours.async_sign(digest, "sha256", use_pades=True, timestamper=tsa))
+        stock = asyncio.run(
+            signers.SimpleSigner.async_sign(ours, digest, "sha256", use_pades=True, timestamper=tsa)
+        )
+
+        def shape(ci: object) -> tuple[object, ...]:
+            sd = ci["content"]  # type: ignore[index]
+            si = sd["signer_infos"][0]
+            return (
+                sd["version"].native,
+                sd["digest_algorithms"].dump(),
+                sd["encap_content_info"].dump(),
+                sorted(c.dump() for c in sd["certificates"]),
+                si["sid"].dump(),
+                si["digest_algorithm"].dump(),
+                si["signature_algorithm"].dump(),
+                sorted((a["type"].native, a["values"].dump()) for a in si["signed_attrs"]),
+                [a["type"].native for a in si["unsigned_attrs"]],
+            )
+
+        assert shape(fast) == shape(stock)
+        assert fast.dump() == type(fast).load(fast.dump()).dump(force=True), "DER as asn1crypto encodes it"
+
+
+class TestRsaSigner:
+    def test_rsa_key_signs_and_validates(
+        self, pki: S.Pki, sample_pdf: bytes, tsa: S.LocalTimeStamper
+    ) -> None:
+        """An organization's own RSA key (imported PKCS#12) goes through the same pre-encoded CMS."""
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        from .conftest import PUBLIC_URL
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cert = S.issue_signing_cert(
+            key.public_key(),
+            S.CertSubject("自带证书单位"),
+            pki.keys.load(pki.ISSUING_KEY),
+            pki.issuing_cert,
+            public_url=PUBLIC_URL,
+        )
+        spec = S.SignerSpec(key=key, cert=cert, chain=(pki.issuing_cert,))
+        pdf = S.sign_pdf(sample_pdf, spec, FIELDS[0], timestamper=tsa, certify=True)
+        status = S.validate_pdf(S.finish_lta(pdf, trust(pki), timestamper=tsa), trust(pki))
+        assert status.ok, [s.problem for s in status.signatures]
+        sig = PdfFileReader(io.BytesIO(pdf)).embedded_regular_signatures[0]
+        assert sig.signer_info["signature_algorithm"]["algorithm"].native == "sha256_rsa"

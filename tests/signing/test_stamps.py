@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 import signing as S
 
-from .conftest import Signed
+from .conftest import Signed, trust
 
 RARE = "𠮷䶮堃㛃"
 
@@ -68,3 +68,49 @@ class TestStampGlyphs:
 
         spec = S.StampSpec("乙方（志愿者）", "吉𠮷", datetime(2020, 8, 14, 1, 30, tzinfo=UTC))
         assert spec.lines() == ("乙方（志愿者）", "签署人：吉𠮷", "签署时间：2020-08-14 09:30:00")
+
+
+def _appearance(pdf: bytes, field: str) -> tuple[bytes, dict]:
+    """The content and resources of ``field``'s normal appearance."""
+    reader = PdfReader(io.BytesIO(pdf))
+    for annot in reader.pages[0].get("/Annots", []):
+        annot = annot.get_object()
+        if annot.get("/T") == field:
+            ap = annot["/AP"]["/N"].get_object()
+            return ap.get_data(), ap["/Resources"]
+    raise AssertionError(f"no field {field}")
+
+
+class TestSeal:
+    def test_seal_is_red_ink_with_the_office_name_role_and_time(
+        self, signed: Signed, sample_pdf: bytes, tsa: S.LocalTimeStamper, fonts: S.StampFonts, pki: S.Pki
+    ) -> None:
+        from datetime import UTC, datetime
+
+        name = "乌审旗𠮷堃项目办"  # rare characters in a seal still get their own glyphs
+        when = datetime(2020, 8, 14, 1, 30, tzinfo=UTC)
+        spec = S.StampSpec("自治区项目办", name, when, seal=True)
+        box = S.FieldSpec("seal", 0, (300, 100, 413, 213))
+        pdf = S.sign_pdf(
+            sample_pdf, signed.signers[0], box, timestamper=tsa, certify=True, stamp=spec, fonts=fonts
+        )
+        content, resources = _appearance(pdf, "seal")
+        assert b"0.85 0.08 0.08 rg" in content and b"0.85 0.08 0.08 RG" in content
+        gs = resources["/ExtGState"]["/Seal"]
+        assert gs["/BM"] == "/Multiply", "printed text under the seal must stay readable"
+        mapped = _tounicode_codepoints(pdf, "seal")
+        for ch in name + "自治区项目办" + "2020-08-14 09:30:00":
+            assert ord(ch) in mapped, f"{ch} missing from the seal font"
+        status = S.validate_pdf(pdf, trust(pki))
+        assert status.signatures[0].ok, status.signatures[0].problem
+
+    def test_new_name_does_not_subset_the_face(self, fonts: S.StampFonts) -> None:
+        """A name never seen before only draws its own outlines: fast, and nothing cut from the face."""
+        import time
+
+        before = dict(fonts._small)
+        t = time.process_time()
+        for name in ("欧阳明轩", "司马静怡", "上官婉儿", "诸葛孔明"):
+            fonts.style(S.StampSpec("丙方（志愿者）", name))
+        assert fonts._small == before
+        assert (time.process_time() - t) / 4 < 0.05
