@@ -143,13 +143,15 @@ class TrueTypeSource:
         Glyph ids stay where they are (the PDF's codes reach glyphs through the cmap), and the
         post table drops glyph names.
         """
-        font = TTFont(io.BytesIO(self.data))
+        # Kept glyphs stay as their original bytes: indexing ``glyf[name]`` would decompile each one
+        # and saving would then recompile it (two thirds of a batch split's CPU), and recalculating
+        # bounding boxes would decompile them all. The original font's bbox still bounds the subset.
+        font = TTFont(io.BytesIO(self.data), recalcBBoxes=False, recalcTimestamp=False)
         keep = {".notdef", *(self.code_glyph[c] for c in codes if c in self.code_glyph)}
         glyf = font["glyf"]
         for name in list(keep):
-            glyph = glyf[name]
-            if glyph.isComposite():
-                keep.update(glyph.getComponentNames(glyf))
+            if name in glyf.glyphs and _is_composite(glyf.glyphs[name]):
+                keep.update(glyf[name].getComponentNames(glyf))
         for name in font.getGlyphOrder():
             if name not in keep:
                 glyf[name] = Glyph()
@@ -159,6 +161,14 @@ class TrueTypeSource:
         out = io.BytesIO()
         font.save(out)
         return out.getvalue()
+
+
+def _is_composite(glyph: Glyph) -> bool:
+    """Whether a glyph is composite, read from its raw header when it has not been decompiled."""
+    data = getattr(glyph, "data", None)
+    if data is None:
+        return bool(glyph.isComposite())
+    return len(data) >= 2 and int.from_bytes(data[:2], "big", signed=True) < 0
 
 
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)

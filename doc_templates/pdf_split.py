@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf
 
+from doc_templates.anchors import anchors_in, page_words, remember_anchors
 from doc_templates.kinds import anchor_token
 from doc_templates.pdf_fonts import FontSubsetError, TrueTypeSource, Type1Source, to_unicode
 
@@ -32,13 +32,6 @@ __all__ = ["SplitError", "document_pages", "split_documents"]
 
 class SplitError(ValueError):
     """The merged PDF cannot be split safely; the message says why (convert one by one instead)."""
-
-
-def _page_texts(pdf: bytes) -> list[str]:
-    """Text of each page, from one pdftotext call (pages end with form feeds)."""
-    out = subprocess.run(["pdftotext", "-q", "-", "-"], input=pdf, capture_output=True, check=True).stdout
-    pages = out.decode("utf-8", "replace").split("\f")
-    return pages[:-1] if pages and pages[-1].strip() == "" else pages
 
 
 def document_pages(page_texts: Sequence[str], count: int, parties: Sequence[str]) -> list[range]:
@@ -254,10 +247,19 @@ def _build(src: Pdf, pages: range, fonts: _FontCache) -> bytes:
 
 
 def split_documents(pdf: bytes, count: int, parties: Sequence[str]) -> list[bytes]:
-    """``count`` PDFs, one per document of the merged ``pdf``, each holding only its own content."""
-    ranges = document_pages(_page_texts(pdf), count, parties)
+    """``count`` PDFs, one per document of the merged ``pdf``, each holding only its own content.
+
+    The one ``pdftotext -bbox`` pass that finds the page boundaries also measures every part's
+    signature anchors; they are remembered for each part's bytes (pages are copied unchanged, so
+    the boxes are the same), and signing a part needs no text extraction of its own.
+    """
+    words = page_words(pdf)
+    ranges = document_pages([" ".join(text for text, _ in page) for page in words], count, parties)
     with Pdf.open(io.BytesIO(pdf)) as src:
         if len(src.pages) != ranges[-1].stop:
             raise SplitError(f"pdftotext saw {ranges[-1].stop} pages, the PDF has {len(src.pages)}")
         fonts = _FontCache()
-        return [_build(src, pages, fonts) for pages in ranges]
+        parts = [_build(src, pages, fonts) for pages in ranges]
+    for part, pages in zip(parts, ranges, strict=True):
+        remember_anchors(part, anchors_in(words[pages.start : pages.stop], first_page=pages.start))
+    return parts
