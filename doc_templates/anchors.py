@@ -106,7 +106,10 @@ def remember_anchors(pdf_bytes: bytes, anchors: dict[str, AnchorBox]) -> None:
     Sealing a batch notice then costs no ``pdftotext`` run of its own: ~10 ms of CPU and a fork of a
     large worker process per document. Keyed by SHA-256, so only the identical file can hit.
     """
-    key = hashlib.sha256(pdf_bytes).digest()
+    _store(hashlib.sha256(pdf_bytes).digest(), anchors)
+
+
+def _store(key: bytes, anchors: dict[str, AnchorBox]) -> None:
     with _known_lock:
         _known[key] = dict(anchors)
         while len(_known) > _KNOWN_SIZE:
@@ -114,12 +117,19 @@ def remember_anchors(pdf_bytes: bytes, anchors: dict[str, AnchorBox]) -> None:
 
 
 def find_anchors(pdf_bytes: bytes) -> dict[str, AnchorBox]:
-    """Party → anchor box for every anchor in the PDF; a party anchored twice keeps its first place."""
+    """Party → anchor box for every anchor in the PDF; a party anchored twice keeps its first place.
+
+    The answer depends only on the bytes, and each party's signature asks again for the same
+    rendered PDF, so it is kept per SHA-256 (a batch split records its parts' anchors up front).
+    """
+    key = hashlib.sha256(pdf_bytes).digest()
     with _known_lock:
-        known = _known.get(hashlib.sha256(pdf_bytes).digest())
+        known = _known.get(key)
     if known is not None:
         return dict(known)
-    return anchors_in(page_words(pdf_bytes))
+    found = anchors_in(page_words(pdf_bytes))
+    _store(key, found)
+    return dict(found)
 
 
 _KNOWN_SIZE = 4096

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import threading
-
 from doc_templates.anchors import AnchorBox, require_anchors
 from doc_templates.kinds import PARTY_TITLES, Kind
 from signing import FieldSpec
@@ -32,33 +29,11 @@ def field_for(party: str, anchor: AnchorBox) -> FieldSpec:
 def fields_for(kind: Kind, pdf: bytes) -> list[FieldSpec]:
     """One field per party, in signing order, each centred on that party's anchor.
 
-    Every party's signature looks the fields up again in the same rendered PDF, and finding
-    anchors runs ``pdftotext`` (~20 ms, a fifth of a signature); the answer depends only on the
-    bytes, so it is kept per (kind, SHA-256).
+    Every party's signature asks again for the same rendered PDF; :func:`find_anchors` keeps its
+    answer per SHA-256, so only the first one runs ``pdftotext`` (and a batch-split notice none).
     """
-    return list(_fields_cached(kind, hashlib.sha256(pdf).hexdigest(), pdf))
-
-
-_CACHE_SIZE = 1024
-
-
-def _fields_cached(kind: Kind, digest: str, pdf: bytes) -> tuple[FieldSpec, ...]:
-    key = (kind.code, digest)
-    with _lock:
-        hit = _cache.get(key)
-    if hit is not None:
-        return hit
     anchors = require_anchors(kind, pdf)
-    found = tuple(field_for(party, anchors[party]) for party in kind.parties)
-    with _lock:
-        _cache[key] = found
-        while len(_cache) > _CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-    return found
-
-
-_cache: dict[tuple[str, str], tuple[FieldSpec, ...]] = {}
-_lock = threading.Lock()
+    return [field_for(party, anchors[party]) for party in kind.parties]
 
 
 def role_label(kind: Kind, party: str) -> str:
