@@ -93,10 +93,14 @@ def _needs_glyph(char: str) -> bool:
     return not char.isspace() and unicodedata.category(char) not in {"Cc", "Cf"}
 
 
+@lru_cache
+def _covered() -> frozenset[int]:
+    """Every code point some mapped face draws (~65,000): built once, it is checked per document."""
+    return frozenset().union(*(_cmap(face) for face in covered_faces()))
+
+
 def missing_glyphs(texts: str | Iterable[str]) -> list[str]:
     """Characters of ``texts`` that no mapped face can draw, in order of first appearance."""
     chars = texts if isinstance(texts, str) else "".join(texts)
-    covered: set[int] = set()
-    for face in covered_faces():
-        covered |= _cmap(face)
-    return [c for c in dict.fromkeys(chars) if _needs_glyph(c) and ord(c) not in covered]
+    covered = _covered()
+    return [c for c in dict.fromkeys(chars) if ord(c) not in covered and _needs_glyph(c)]

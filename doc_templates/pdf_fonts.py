@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._g_l_y_f import Glyph
@@ -39,12 +39,21 @@ def eexec_decrypt(data: bytes, r: int = _EEXEC_KEY) -> bytes:
 
 
 def eexec_encrypt(data: bytes, r: int = _EEXEC_KEY) -> bytes:
+    return _eexec_encrypt_from(data, r)[0]
+
+
+def _eexec_encrypt_from(data: bytes, r: int) -> tuple[bytes, int]:
+    """The cipher text of ``data`` from cipher state ``r``, and the state after it.
+
+    The state is 16 bits and the output depends only on it and the plain text, so a piece of the
+    font encrypted once from a given state can be reused by every subset that reaches that state.
+    """
     out = bytearray(len(data))
     for i, p in enumerate(data):
         c = p ^ (r >> 8)
         out[i] = c
         r = ((c + r) * 52845 + 22719) & 0xFFFF
-    return bytes(out)
+    return bytes(out), r
 
 
 _ENC_ENTRY = re.compile(rb"dup (\d+) */([^\s/\[\]{}()<>]+) put\s*")
@@ -102,9 +111,21 @@ class Type1Source:
         self.trailer = data[length1 + length2 :]
         if b".notdef" not in self.glyphs:
             raise FontSubsetError("Type 1 font without .notdef")
+        # (cipher state, piece) → (cipher text, next state); see subset().
+        self._cipher: dict[tuple[int, bytes], tuple[bytes, int]] = {}
 
-    def subset(self, codes: Iterable[int]) -> tuple[bytes, int, int, int]:
-        """(font file, Length1, Length2, Length3) drawing only ``codes``."""
+    def subset(
+        self, codes: Iterable[int], popularity: Mapping[int, int] | None = None
+    ) -> tuple[bytes, int, int, int]:
+        """(font file, Length1, Length2, Length3) drawing only ``codes``.
+
+        Re-encrypting the eexec part is most of a split's cost (a serial cipher, byte by byte in
+        Python). So every subset of this font starts the same way: the private dictionary, then a
+        /CharStrings dictionary declared at the source font's size (a capacity, not a count: fewer
+        entries are fine), then its glyphs most-used first by ``popularity`` (code → how many
+        outputs show it). Outputs of one batch share the template's glyphs, so they share a long
+        prefix of cipher text, encrypted once; only each person's own glyphs are encrypted anew.
+        """
         codes = sorted(set(codes))
         names = [self.encoding[c] for c in codes if c in self.encoding]
         missing = [n for n in names if n not in self.glyphs]
@@ -113,16 +134,33 @@ class Type1Source:
         enc = b"/Encoding 256 array\n0 1 255 {1 index exch /.notdef put} for\n"
         enc += b"".join(b"dup %d /%s put\n" % (c, self.encoding[c]) for c in codes if c in self.encoding)
         clear = self.clear_head + enc + self.clear_tail
-        keep = [b".notdef", *dict.fromkeys(n for n in names if n != b".notdef")]
-        plain = (
-            self.private_head
-            + b"/CharStrings %d dict dup begin\n" % len(keep)
-            + b"\n".join(self.glyphs[n] for n in keep)
-            + b"\n"
-            + self.private_tail
+        rank = popularity or {}
+        first_code: dict[bytes, int] = {}
+        for c in codes:
+            if c in self.encoding:
+                first_code.setdefault(self.encoding[c], c)
+        ordered = sorted(
+            (n for n in first_code if n != b".notdef"),
+            key=lambda n: (-rank.get(first_code[n], 0), first_code[n]),
         )
-        binary = eexec_encrypt(plain)
+        head = self.private_head + b"/CharStrings %d dict dup begin\n" % len(self.glyphs)
+        pieces = [(b"\0head", head), (b"\0.notdef", self.glyphs[b".notdef"] + b"\n")]
+        pieces += [(n, self.glyphs[n] + b"\n") for n in ordered]
+        pieces.append((b"\0tail", self.private_tail))
+        binary = self._encrypt(pieces)
         return clear + binary + self.trailer, len(clear), len(binary), len(self.trailer)
+
+    def _encrypt(self, pieces: Sequence[tuple[bytes, bytes]]) -> bytes:
+        """eexec over the concatenated pieces, reusing each (state, piece) encrypted before."""
+        r = _EEXEC_KEY
+        out: list[bytes] = []
+        for key, plain in pieces:
+            hit = self._cipher.get((r, key))
+            if hit is None:
+                hit = self._cipher[(r, key)] = _eexec_encrypt_from(plain, r)
+            out.append(hit[0])
+            r = hit[1]
+        return b"".join(out)
 
 
 class TrueTypeSource:

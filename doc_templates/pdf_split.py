@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,8 +113,9 @@ def _scan_page(page: pikepdf.Page, usage: _Usage) -> None:
 class _FontCache:
     """Each font of the merged PDF parsed once, written out per output with that output's codes."""
 
-    def __init__(self) -> None:
+    def __init__(self, popularity: dict[tuple[int, int], Counter[int]]) -> None:
         self._sources: dict[tuple[int, int], Type1Source | TrueTypeSource] = {}
+        self._popularity = popularity  # font objgen → how many outputs show each code
 
     def source(self, font: pikepdf.Object) -> Type1Source | TrueTypeSource:
         key = font.objgen
@@ -147,7 +149,7 @@ class _FontCache:
                 continue
             new_desc[key] = _own(out, value)
         if isinstance(source, Type1Source):
-            data, l1, l2, l3 = source.subset(codes)
+            data, l1, l2, l3 = source.subset(codes, self._popularity.get(font.objgen))
             stream = pikepdf.Stream(out, data)
             stream.Length1, stream.Length2, stream.Length3 = l1, l2, l3
             new_desc.FontFile = out.make_indirect(stream)
@@ -194,7 +196,16 @@ def _own(out: Pdf, value: Any) -> Any:
     return value
 
 
-def _build(src: Pdf, pages: range, fonts: _FontCache) -> bytes:
+@dataclass
+class _Part:
+    """One output's pages and what their content streams use, scanned before anything is built."""
+
+    pages: range
+    scanned: list[_Usage]
+    codes: dict[tuple[int, int], set[int]]  # font objgen → codes over all its pages
+
+
+def _scan(src: Pdf, pages: range) -> _Part:
     codes: dict[tuple[int, int], set[int]] = {}
     scanned: list[_Usage] = []
     for index in pages:
@@ -206,6 +217,11 @@ def _build(src: Pdf, pages: range, fonts: _FontCache) -> bytes:
         scanned.append(page_usage)
         for font_key, used in page_usage.codes.items():
             codes.setdefault(font_key, set()).update(used)
+    return _Part(pages, scanned, codes)
+
+
+def _build(src: Pdf, part: _Part, fonts: _FontCache) -> bytes:
+    pages, scanned, codes = part.pages, part.scanned, part.codes
     out = Pdf.new()
     new_fonts: dict[tuple[int, int], pikepdf.Object] = {}
     for index, page_usage in zip(pages, scanned, strict=True):
@@ -242,7 +258,13 @@ def _build(src: Pdf, pages: range, fonts: _FontCache) -> bytes:
     if "/Lang" in src.Root:
         out.Root.Lang = src.Root.Lang
     buf = io.BytesIO()
-    out.save(buf, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+    # The version LibreOffice declared, not the 1.3 of a new pikepdf document: the content is its.
+    out.save(
+        buf,
+        compress_streams=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.preserve,
+        min_version=src.pdf_version,
+    )
     return buf.getvalue()
 
 
@@ -258,8 +280,13 @@ def split_documents(pdf: bytes, count: int, parties: Sequence[str]) -> list[byte
     with Pdf.open(io.BytesIO(pdf)) as src:
         if len(src.pages) != ranges[-1].stop:
             raise SplitError(f"pdftotext saw {ranges[-1].stop} pages, the PDF has {len(src.pages)}")
-        fonts = _FontCache()
-        parts = [_build(src, pages, fonts) for pages in ranges]
+        scans = [_scan(src, pages) for pages in ranges]
+        popularity: dict[tuple[int, int], Counter[int]] = {}
+        for scan in scans:
+            for font_key, used in scan.codes.items():
+                popularity.setdefault(font_key, Counter()).update(used)
+        fonts = _FontCache(popularity)
+        parts = [_build(src, scan, fonts) for scan in scans]
     for part, pages in zip(parts, ranges, strict=True):
         remember_anchors(part, anchors_in(words[pages.start : pages.stop], first_page=pages.start))
     return parts

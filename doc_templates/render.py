@@ -18,7 +18,6 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-import segno
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, TemplateError, UndefinedError
@@ -28,6 +27,7 @@ from jinja2.utils import missing
 from doc_templates.context import QrCode
 from doc_templates.fonts import missing_glyphs
 from doc_templates.kinds import KINDS, Kind
+from doc_templates.qr import qr_png
 
 __all__ = [
     "MissingGlyphs",
@@ -138,9 +138,7 @@ def context_strings(context: Any) -> list[str]:
 
 def _prepare(tpl: DocxTemplate, value: Any, path: str) -> Any:
     if isinstance(value, QrCode):
-        png = io.BytesIO()
-        segno.make(value.payload, error="m").save(png, kind="png", scale=10, border=2)
-        png.seek(0)
+        png = io.BytesIO(qr_png(value.payload))
         return InlineImage(tpl, png, width=Mm(value.size_mm), height=Mm(value.size_mm))
     if isinstance(value, Mapping):
         return _Fields(path, {k: _prepare(tpl, v, f"{path}.{k}" if path else k) for k, v in value.items()})

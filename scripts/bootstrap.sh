@@ -13,7 +13,7 @@ DEB_PACKAGES=(python3 python3-venv python3-uno libreoffice-writer-nogui libreoff
 # The test suite also checks signatures with poppler's pdfsig against our root in an NSS database,
 # and drives Debian's Chromium for the browser tests (tests/e2e; Playwright never downloads a browser).
 if [[ "${XIBU_WITH_TEST_TOOLS:-0}" == "1" ]]; then
-  DEB_PACKAGES+=(libnss3-tools chromium)
+  DEB_PACKAGES+=(libnss3-tools chromium zbar-tools wrk)
 fi
 
 say() { printf '\033[1m[xibu]\033[0m %s\n' "$*" >&2; }

@@ -127,6 +127,29 @@ def test_only_own_qr_image(batches, kind: str) -> None:  # type: ignore[no-untyp
         assert images(part) == own
 
 
+def _qr_texts(pdf: bytes, tmp: Path) -> list[str]:
+    """What a phone reads from the page: the PDF rasterised at 150 dpi, the QR codes decoded by zbar."""
+    src = tmp / "qr.pdf"
+    src.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", str(src), str(tmp / "qr")], check=True)
+    found = []
+    for image in sorted(tmp.glob("qr-*.png")):
+        out = subprocess.run(["zbarimg", "--quiet", "--raw", str(image)], capture_output=True, text=True)
+        found += out.stdout.split()
+        image.unlink()
+    return found
+
+
+@pytest.mark.parametrize("kind", KIND_CODES)
+def test_each_part_scans_to_its_own_verification_url(batches, kind: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, parts, _ = batches[kind]
+    payloads = [c["doc"]["qr"].payload for c in contexts(kind)]
+    assert len(set(payloads)) == len(parts)
+    for part, payload in zip(parts, payloads, strict=True):
+        assert "/v/" in payload
+        assert _qr_texts(part, tmp_path) == [payload]
+
+
 @pytest.mark.parametrize("kind", KIND_CODES)
 def test_parts_are_valid_pdfs_with_embedded_fonts_and_anchors(batches, kind: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, parts, alone = batches[kind]
@@ -181,3 +204,30 @@ def test_eexec_matches_fonttools() -> None:
     data = bytes(range(256)) * 3
     assert eexec_encrypt(data) == eexec.encrypt(data, 55665)[0]
     assert eexec_decrypt(eexec_encrypt(data)) == data
+
+
+def test_type1_subsets_reuse_cipher_text_without_changing_a_byte(batches) -> None:  # type: ignore[no-untyped-def]
+    """Subsets of one source share encrypted prefixes; each must equal what a fresh source writes."""
+    merged, _, _ = batches["notice"]
+    with pikepdf.open(io.BytesIO(merged)) as doc:
+        files = {
+            f.objgen: f.FontDescriptor.FontFile
+            for page in doc.pages
+            for f in page.obj.Resources.Font.values()
+            if "/FontFile" in f.FontDescriptor
+        }
+        assert files, "LibreOffice wrote no Type 1 font: this test would prove nothing"
+        for ff in files.values():
+            data, l1, l2 = ff.read_bytes(), int(ff.Length1), int(ff.Length2)
+            shared = Type1Source(data, l1, l2)
+            codes = sorted(shared.encoding)
+            popularity = {c: (3 if i % 3 else 1) for i, c in enumerate(codes)}
+            wanted = [set(codes[::2]), set(codes[1::2]), set(codes[::3]), set(codes)]
+            for subset_codes in wanted + wanted:  # the second round runs on a warm cache
+                got = shared.subset(subset_codes, popularity)
+                assert got == Type1Source(data, l1, l2).subset(subset_codes, popularity)
+                font, n1, n2, _ = got
+                parsed = Type1Source(font, n1, n2)
+                names = {shared.encoding[c] for c in subset_codes}
+                assert set(parsed.glyphs) == names | {b".notdef"}
+                assert all(parsed.glyphs[n] == shared.glyphs[n] for n in parsed.glyphs)

@@ -145,3 +145,21 @@ def test_two_workers_share_one_batch(engine, tmp_path: Path) -> None:
     assert max(i.attempts for i in items) == 1  # nothing was done twice
     workers = {(i.claim_token or "").rsplit(":", 1)[0] for i in items}
     assert len(workers) == 2, "both processes should have claimed part of the batch"
+
+
+def test_claims_shrink_near_the_end_so_workers_finish_together() -> None:
+    chunk = 50
+    assert batches.tail_chunk(1315, 1, chunk) == chunk  # plenty left: full chunks
+    assert batches.tail_chunk(0, 0, chunk) >= 1
+    assert batches.tail_chunk(3, 1, chunk) == batches.MIN_TAIL_CHUNK  # claims take what is there
+    # Two workers alternating over a batch: every claim within bounds, sizes never grow near the
+    # end, and the last claims are small (a worker left alone at the end has little to do).
+    pending, sizes = 1315, []
+    while pending > 0:
+        size = min(pending, batches.tail_chunk(pending, 1, chunk))
+        assert batches.MIN_TAIL_CHUNK <= size <= chunk or size == pending
+        sizes.append(size)
+        pending -= size
+    assert sum(sizes) == 1315
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-1] <= batches.MIN_TAIL_CHUNK and sizes[-2] <= 2 * batches.MIN_TAIL_CHUNK
