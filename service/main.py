@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
@@ -18,6 +20,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         docs_url="/docs",
         openapi_url="/openapi.json",
+        lifespan=_lifespan,
     )
     install_handlers(app)
     # The public code lookup, the busiest route, is matched first and one router level up: Starlette
@@ -44,6 +47,15 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # The lookups' batching thread (PostgreSQL) holds a connection of its own: closed with the loop.
+    from service.verification import batching
+
+    batching.close()
 
 
 def _pki_router() -> APIRouter:

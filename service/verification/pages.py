@@ -120,14 +120,15 @@ async def upload_page(request: Request, viewer: MaybeViewer, form: PageForm) -> 
 
 @router.get("/v/{code:path}")
 async def statement_page(request: Request, viewer: MaybeViewer, code: str) -> Response:
-    """The statement for ``code``. As lean as the JSON lookup: one indexed query on the event loop,
-    the once-per-document build in a worker thread, no write (a session lives in its cookie only)."""
+    """The statement for ``code``. As lean as the JSON lookup: its one query (batched with others on
+    PostgreSQL), the once-per-document build in a worker thread, no write (a session lives in its
+    cookie only)."""
     try:
         limits.limit(request, limits.lookup_limiter())
     except AppError as exc:
         return _refused(request, exc)
     engine = get_engine()
-    rows = service.query(engine, code, on_loop=True)
+    rows = await service.query_async(engine, code)
     found = service.cached(rows)
     if found is None:
         found = await run_in_threadpool(service.build, engine, rows)
