@@ -41,14 +41,18 @@ def get_current_user(
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
-    user_id = read_access_token(token, settings.secret_key) if token else None
-    if token is None and request.method in ("GET", "HEAD"):
+    user: User | None = None
+    if token is not None:
+        user_id = read_access_token(token, settings.secret_key)
+        user = session.get(User, user_id) if user_id is not None else None
+    elif request.method in ("GET", "HEAD"):
         # Our own pages read JSON (batch progress) with the browser's session cookie. Reads only:
-        # a cookie never authorizes a change, so the API needs no CSRF token.
-        from service.web.session import COOKIE, user_id_from_cookie
+        # a cookie never authorizes a change, so the API needs no CSRF token. A logged-out
+        # session's cookie reads nothing either.
+        from service.web.revocation import cookie_user
+        from service.web.session import COOKIE
 
-        user_id = user_id_from_cookie(request.cookies.get(COOKIE), settings.secret_key)
-    user = session.get(User, user_id) if user_id is not None else None
+        user = cookie_user(session, request.cookies.get(COOKIE), settings.secret_key)
     if user is None or not user.active:
         raise Unauthorized("未登录或登录已过期，请重新登录")
     return user

@@ -18,7 +18,8 @@ from service.deps import get_session
 from service.errors import AppError, Forbidden, Unauthorized
 from service.uploads import read_limited
 from service.users.scope import Scope, scope_for
-from service.web.routing import load_session
+from service.web.revocation import session_user
+from service.web.routing import load_session, settle_session
 from service.web.session import WebSession
 from storage.db import get_engine
 from storage.models import Role, User
@@ -50,11 +51,16 @@ PageSession = Annotated[WebSession, Depends(current_session)]
 
 
 def optional_user(request: Request, db: PageDB, web: PageSession) -> User | None:
-    """The logged-in user, or None for a visitor (signing and verification pages need no account)."""
+    """The logged-in user, or None for a visitor (signing and verification pages need no account).
+
+    A session ended by 退出 counts as a visitor's, like an expired cookie, so a copy of the cookie
+    taken before the logout opens nothing afterwards.
+    """
     if web.user_id is None:
         return None
-    user = db.get(User, web.user_id)
-    if user is None or not user.active:
+    user = session_user(db, web)
+    settle_session(request, user is not None)
+    if user is None:
         return None
     # The layout shows who is logged in, also on an error page after a rollback expired the row.
     request.state.page_user = Viewer(user.id or 0, user.username, user.display_name, user.role)
@@ -70,13 +76,13 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
 MaybeUser = Annotated[User | None, Depends(optional_user)]
 
 
-def _viewer(request: Request, user_id: int) -> Viewer | None:
+def _viewer(request: Request, web: WebSession) -> Viewer | None:
     with Session(get_engine()) as db:
-        user = db.get(User, user_id)
-        if user is None or not user.active:
-            return None
-        viewer = Viewer(user.id or 0, user.username, user.display_name, user.role)
-    request.state.page_user = viewer
+        user = session_user(db, web)
+        viewer = Viewer(user.id or 0, user.username, user.display_name, user.role) if user else None
+    settle_session(request, viewer is not None)
+    if viewer is not None:
+        request.state.page_user = viewer
     return viewer
 
 
@@ -84,12 +90,13 @@ async def optional_viewer(request: Request) -> Viewer | None:
     """Who is logged in, for the layout only, on public pages that need no transaction of their own.
 
     A visitor (most of those who scan a QR code) costs no query and no thread; a logged-in user one
-    read of their row, so the header and navigation stay theirs on the verification pages too.
+    read of their row (which also checks the session was not ended), so the header and navigation
+    stay theirs on the verification pages too.
     """
-    user_id = load_session(request).user_id
-    if user_id is None:
+    web = load_session(request)
+    if web.user_id is None:
         return None
-    return await run_in_threadpool(_viewer, request, user_id)
+    return await run_in_threadpool(_viewer, request, web)
 
 
 MaybeViewer = Annotated[Viewer | None, Depends(optional_viewer)]

@@ -44,7 +44,12 @@ class CsrfRejected(Forbidden):
 
 
 def load_session(request: Request) -> web_session.WebSession:
-    """The visitor's session (a fresh anonymous one if the cookie is missing, forged or expired)."""
+    """The visitor's session (a fresh anonymous one if the cookie is missing, forged or expired).
+
+    A logged-in session is not refreshed here: it may have been ended by 退出, which only the
+    database knows, and re-issuing it would outlive the record of its end. ``settle_session``
+    refreshes it once the user's lookup has vouched for it.
+    """
     found = getattr(request.state, "web_session", None)
     if isinstance(found, web_session.WebSession):
         return found
@@ -53,7 +58,7 @@ def load_session(request: Request) -> web_session.WebSession:
     dirty = False
     if current is None:
         current, dirty = web_session.new_session(now=now), True
-    elif current.needs_refresh(now):
+    elif not current.logged_in and current.needs_refresh(now):
         current, dirty = web_session.refreshed(current, now), True
     request.state.web_session = current
     request.state.web_session_dirty = dirty
@@ -64,6 +69,22 @@ def replace_session(request: Request, new: web_session.WebSession) -> None:
     """Log in or out: the response carries the new cookie."""
     request.state.web_session = new
     request.state.web_session_dirty = True
+
+
+def settle_session(request: Request, live: bool) -> None:
+    """After the user's lookup: a live session slides on; an ended one is dropped like an expired one.
+
+    Replacing an ended (or deactivated user's) session with a fresh anonymous one gives its holder a
+    visitor's cookie and a new CSRF token, exactly what an expired cookie gets.
+    """
+    current = load_session(request)
+    if not current.logged_in:
+        return
+    now = datetime.now(UTC)
+    if not live:
+        replace_session(request, web_session.new_session(now=now))
+    elif current.needs_refresh(now):
+        replace_session(request, web_session.refreshed(current, now))
 
 
 def finish_response(request: Request, response: Response) -> Response:

@@ -6,6 +6,7 @@ from storage.models.cohort import Cohort
 from storage.models.document import Document, DocumentRevision, DocumentStatus, TemplateVersion
 from storage.models.imports import ImportRun
 from storage.models.organization import Organization, OrgKind
+from storage.models.session import EndedSession
 from storage.models.signing import AuditEvent, RequestStatus, SignerCertificate, SigningRequest
 from storage.models.user import Role, User
 from storage.models.volunteer import Post, ServiceTerm, Volunteer
@@ -21,6 +22,7 @@ __all__ = [
     "Document",
     "DocumentRevision",
     "DocumentStatus",
+    "EndedSession",
     "ImportRun",
     "ItemStatus",
     "OrgKind",

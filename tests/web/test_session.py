@@ -38,12 +38,12 @@ class TestCookie:
         flags = [f.strip().lower() for f in _set_cookie(client.get("/login")).split(";")]
         assert "secure" in flags and "httponly" in flags
 
-    def test_the_cookie_holds_the_user_id_a_csrf_token_and_an_expiry_only(
+    def test_the_cookie_holds_the_user_id_a_session_id_a_csrf_token_and_an_expiry_only(
         self, client: Any, world: World
     ) -> None:
         r = login(client, world.users["county_a1"])
         payload = _payload(_set_cookie(r).split(";")[0].split("=", 1)[1])
-        assert set(payload) == {"typ", "sub", "csrf", "exp"}
+        assert set(payload) == {"typ", "sub", "sid", "csrf", "exp"}
         assert payload["sub"] == str(world.users["county_a1"].id)
 
     def test_a_tampered_cookie_makes_a_visitor(self, client: Any, world: World) -> None:
