@@ -51,7 +51,7 @@ PYCHECK
 
 EXTRAS="${XIBU_EXTRAS:-}"
 STAMP=".venv/.xibu-installed"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1) extras=$EXTRAS py=$PY"
+want="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1) extras=$EXTRAS py=$PY"
 if [[ ! -x .venv/bin/python ]]; then
   say "Creating .venv with $PY"
   "$PY" -m venv .venv
@@ -68,9 +68,9 @@ if [[ "$(cat "$STAMP" 2>/dev/null || true)" != "$want" ]]; then
   say "Installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
   if [[ -n "$EXTRAS" ]]; then
-    .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
+    .venv/bin/python -m pip install -q -c constraints.txt -e ".[$EXTRAS]"
   else
-    .venv/bin/python -m pip install -q -e .
+    .venv/bin/python -m pip install -q -c constraints.txt -e .
   fi
   echo "$want" > "$STAMP"
 fi
