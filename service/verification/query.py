@@ -20,8 +20,8 @@ is built from them (SQLite returns datetimes as text and booleans as integers).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import ARRAY, Engine, String, any_, bindparam, create_engine, select
 from sqlalchemy.pool import NullPool
@@ -31,6 +31,7 @@ from storage.models import Appraisal, AppraisalGrade, Document
 __all__ = ["LOOKUP", "LOOKUP_MANY", "LookupQuery", "Rows"]
 
 Rows = tuple[tuple[Any, ...], ...]
+T = TypeVar("T")
 
 _doc = Document.__table__  # type: ignore[attr-defined]
 _successor = _doc.alias("successor")
@@ -128,15 +129,7 @@ class LookupQuery:
         A connection that fails (the server restarted, the network dropped) is thrown away and the
         query tried once more on a fresh one.
         """
-        for attempt in (1, 2):
-            fairy = self._held_fairy()
-            try:
-                return self._run(fairy.driver_connection, code)
-            except self.engine.dialect.loaded_dbapi.Error:
-                self._drop_held(fairy)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        return self._on_held(lambda connection: self._run(connection, code))
 
     def held_many(self, codes: Sequence[str]) -> dict[str, Rows]:
         """Each code's rows, exactly as :meth:`held` gives them, from one query on this thread's held
@@ -148,10 +141,14 @@ class LookupQuery:
             return {codes[0]: self.held(codes[0])}
         if self.many_sql is None:
             raise NotImplementedError(f"no batched lookup on {self.engine.dialect.name}")
+        return self._on_held(lambda connection: self._run_many(connection, codes))
+
+    def _on_held(self, run: Callable[[Any], T]) -> T:
+        """``run`` on this thread's held driver connection; a failed connection is replaced, once."""
         for attempt in (1, 2):
             fairy = self._held_fairy()
             try:
-                return self._run_many(fairy.driver_connection, codes)
+                return run(fairy.driver_connection)
             except self.engine.dialect.loaded_dbapi.Error:
                 self._drop_held(fairy)
                 if attempt == 2:

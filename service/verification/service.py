@@ -108,16 +108,12 @@ NOT_FOUND = Found(_NOT_FOUND, _NOT_FOUND.model_dump_json().encode())
 _statements: Lru[Rows, Found] = Lru(8192)
 
 
-def query(engine: Engine, text: str, *, on_loop: bool = False) -> Rows:
-    """The lookup's one query for whatever a verifier typed or scanned: no rows when nothing matches.
-
-    ``on_loop``: run on the event loop's own held connection (on SQLite one indexed read, far
-    cheaper than a hop to a worker thread; on PostgreSQL a round trip the loop waits for: the API
-    uses :func:`query_async` instead); else on a pooled connection.
+def query(engine: Engine, text: str) -> Rows:
+    """The lookup's one query for whatever a verifier typed or scanned, on a pooled connection (for
+    worker threads and the CLI; a request on the event loop uses :func:`query_async`): no rows
+    when nothing matches.
     """
-    compiled = for_engine(engine)
-    code = canonical_code(text)
-    return compiled.held(code) if on_loop else compiled.pooled(code)
+    return for_engine(engine).pooled(canonical_code(text))
 
 
 async def query_async(engine: Engine, text: str) -> Rows:
