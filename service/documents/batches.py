@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psutil
-from sqlalchemy import func, or_, update
+from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import Session, col, select
 
 from service.cohorts import service as cohorts
@@ -145,14 +145,19 @@ def retry_failed(session: Session, batch_id: int) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Pending, or claimed by a worker whose lease ran out."""
+    return or_(
+        col(BatchItem.status) == ItemStatus.PENDING.value,
+        (col(BatchItem.status) == ItemStatus.CLAIMED.value) & (col(BatchItem.claimed_until) < now),
+    )
+
+
 def claim(session: Session, batch_id: int, limit: int) -> list[BatchItem]:
     """Claim up to ``limit`` items for this worker; concurrent workers never get the same item."""
     now = datetime.now(UTC)
     token = f"{_worker_id()}:{secrets.token_hex(6)}"
-    claimable = or_(
-        col(BatchItem.status) == ItemStatus.PENDING.value,
-        (col(BatchItem.status) == ItemStatus.CLAIMED.value) & (col(BatchItem.claimed_until) < now),
-    )
+    claimable = _claimable(now)
     pick = (
         select(BatchItem.id)
         .where(col(BatchItem.batch_id) == batch_id, claimable)
@@ -181,8 +186,8 @@ def claim(session: Session, batch_id: int, limit: int) -> list[BatchItem]:
         # Another worker took exactly these between our look and our update: look again.
 
 
-#: The smallest claim near a batch's end: below it LibreOffice's cost per conversion outweighs the
-#: better balance.
+#: The smallest claim near a batch's end: LibreOffice has a cost per conversion, so tiny chunks
+#: would trade it for balance.
 MIN_TAIL_CHUNK = 10
 
 
@@ -200,15 +205,7 @@ def tail_chunk(pending: int, busy: int, chunk: int) -> int:
 def claim_size(session: Session, batch_id: int, chunk: int) -> int:
     """:func:`tail_chunk` for this batch as it stands: pending items, and claims held by others."""
     now = datetime.now(UTC)
-    pending = session.exec(
-        select(func.count()).where(
-            BatchItem.batch_id == batch_id,
-            or_(
-                col(BatchItem.status) == ItemStatus.PENDING.value,
-                (col(BatchItem.status) == ItemStatus.CLAIMED.value) & (col(BatchItem.claimed_until) < now),
-            ),
-        )
-    ).one()
+    pending = session.exec(select(func.count()).where(BatchItem.batch_id == batch_id, _claimable(now))).one()
     busy = session.exec(
         select(func.count(func.distinct(BatchItem.claim_token))).where(
             BatchItem.batch_id == batch_id,
