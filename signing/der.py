@@ -72,6 +72,26 @@ def oid(dotted: str) -> bytes:
     return core.ObjectIdentifier(dotted).dump()
 
 
+def signer_info(
+    sid: bytes,
+    digest_alg: bytes,
+    signed_attrs: tuple[bytes, ...],
+    sig_alg: bytes,
+    signature: bytes,
+    unsigned: bytes = b"",
+) -> bytes:
+    """CMS SignerInfo, version 1 (RFC 5652 §5.3), from encoded parts; ``unsigned`` is the [1] set or empty."""
+    return sequence(
+        integer(1),
+        sid,
+        digest_alg,
+        set_of(*signed_attrs, tag=0xA0),
+        sig_alg,
+        octet_string(signature),
+        unsigned,
+    )
+
+
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime")

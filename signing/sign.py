@@ -156,14 +156,8 @@ class CachedKeySigner(signers.SimpleSigner):
             else:
                 token = await timestamper.async_timestamp(hashlib.sha256(signature).digest(), "sha256")
             unsigned = der.set_of(der.sequence(der.oid(_OID_TST_TOKEN), der.set_of(token.dump())), tag=0xA1)
-        signer_info = der.sequence(
-            der.integer(1),
-            self._der_sid,
-            self._der_sha256,
-            der.set_of(*attrs, tag=0xA0),
-            self._der_sig_alg,
-            der.octet_string(signature),
-            unsigned,
+        signer_info = der.signer_info(
+            self._der_sid, self._der_sha256, attrs, self._der_sig_alg, signature, unsigned
         )
         signed_data = der.sequence(
             der.integer(1),

@@ -162,14 +162,7 @@ class LocalTimeStamper(TimeStamper):
             signature = key.sign(to_sign, ec.ECDSA(hashes.SHA256()))
         else:
             signature = key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256())
-        signer_info = der.sequence(
-            der.integer(1),
-            self._sid,
-            self._sha256,
-            der.set_of(*attrs, tag=0xA0),
-            self._sig_alg,
-            der.octet_string(signature),
-        )
+        signer_info = der.signer_info(self._sid, self._sha256, attrs, self._sig_alg, signature)
         encap = der.sequence(der.oid(_OID_TST_INFO), der.explicit(0, der.octet_string(tst_info)))
         signed_data = der.sequence(
             der.integer(3),
