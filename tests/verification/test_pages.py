@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.verification import limits
 from service.verification.routes import upload_limiter
@@ -32,9 +32,9 @@ def _verdict(html: str) -> str:
 def _verified_events(engine: object, document_id: int) -> list[str]:
     with Session(engine) as session:  # type: ignore[call-overload]
         rows = session.exec(
-            select(AuditEvent.detail).where(
-                AuditEvent.document_id == document_id, AuditEvent.event == "verified"
-            )
+            select(AuditEvent.detail)
+            .where(AuditEvent.document_id == document_id, AuditEvent.event == "verified")
+            .order_by(col(AuditEvent.seq))
         ).all()
         return [r or "" for r in rows]
 
