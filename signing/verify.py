@@ -46,6 +46,14 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.xref import (
+    XRefEntry,
+    XRefSectionType,
+    XRefType,
+    parse_xref_stream,
+    parse_xref_table,
+    read_object_header,
+)
 from pyhanko.sign.diff_analysis import (
     CatalogModificationRule,
     DiffResult,
@@ -301,6 +309,49 @@ def _revision_ends(data: bytes, reader: PdfFileReader) -> tuple[int | None, ...]
     return tuple(ends)
 
 
+def _ambiguous_xref(data: bytes, reader: PdfFileReader) -> str | None:
+    """Why the cross-reference data names some object twice, if it does.
+
+    An object listed twice in one section, or in a hybrid file's table and its hidden stream alike,
+    has no one meaning: pyHanko keeps the last entry, poppler and others the first. A later
+    update can then show a viewer a forged page while the signature check sees the signed one.
+    """
+    xrefs = reader.xrefs
+    for rev in range(xrefs.total_revisions):
+        info = xrefs.get_xref_container_info(rev)
+        if info.xref_section_type is XRefSectionType.STREAM:
+            groups = [_xref_stream_entries(data, reader, info.start_location)]
+        else:
+            stream = io.BytesIO(data)
+            stream.seek(info.start_location)
+            groups = [list(parse_xref_table(stream, strict=False))]
+            hybrid = xrefs.get_xref_data(rev).hybrid
+            if hybrid is not None:
+                hidden = _xref_stream_entries(data, reader, hybrid.meta_info.start_location)
+                in_use = {e.idnum for e in groups[0] if e.xref_type is not XRefType.FREE}
+                both = sorted(in_use & {e.idnum for e in hidden if e.xref_type is not XRefType.FREE})
+                if both:
+                    return f"第{rev + 1}版的交叉引用表与其隐藏交叉引用流都登记了对象{both[0]}"
+                groups.append(hidden)
+        for entries in groups:
+            seen: set[int] = set()
+            for entry in entries:
+                if entry.idnum in seen:
+                    return f"第{rev + 1}版的交叉引用数据两次登记了对象{entry.idnum}"
+                seen.add(entry.idnum)
+    return None
+
+
+def _xref_stream_entries(data: bytes, reader: PdfFileReader, start: int) -> list[XRefEntry]:
+    stream = io.BytesIO(data)
+    stream.seek(start)
+    idnum, generation = read_object_header(stream, strict=False)
+    obj = generic.StreamObject.read_from_stream(stream, generic.Reference(idnum, generation, pdf=reader))
+    if not isinstance(obj, generic.StreamObject):
+        raise ValueError("cross-reference stream is not a stream")
+    return list(parse_xref_stream(obj, strict=False))
+
+
 def _walk_fields(reader: PdfFileReader) -> Iterator[tuple[str, generic.DictionaryObject]]:
     """Every terminal form field with its fully qualified name (cycles and depth bounded)."""
     try:
@@ -360,6 +411,7 @@ def parse_pdf(data: bytes) -> ParsedPdf | Unreadable:
         if reader.encrypted:
             return Unreadable("文件已加密，无法验证")
         ends = _revision_ends(data, reader)
+        ambiguous = _ambiguous_xref(data, reader)
         fields = list(_walk_fields(reader))
     except Exception as exc:  # a broken file raises many kinds of errors
         log.info("unreadable upload: %r", exc)
@@ -369,6 +421,8 @@ def parse_pdf(data: bytes) -> ParsedPdf | Unreadable:
     sigs: list[_Sig] = []
     others: list[str] = []
     problems: list[tuple[str, str]] = []
+    if ambiguous:
+        problems.append(("modifications", f"{ambiguous}，不同阅读器会显示不同内容"))
     for name, node in fields:
         if _field_type(node) != "/Sig":
             others.append(name)

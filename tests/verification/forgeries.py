@@ -441,6 +441,43 @@ def appended_after_eof(kit: Kit) -> bytes:
     return kit.genuine.pdf + b"999 0 obj\n<< /Type /Annot /Subtype /Text /Contents (forged) >>\nendobj\n"
 
 
+def xref_lists_object_twice(kit: Kit) -> bytes:
+    """A hand-written update whose xref table lists the page's content twice: forged, then genuine.
+
+    Readers disagree on which entry of a duplicated number wins. pyHanko keeps the last, so it
+    sees the signed object again and finds nothing changed. poppler keeps the first and shows the
+    forged page.
+    """
+    pdf = kit.genuine.pdf
+    reader = _reader(pdf)
+    page = reader.root["/Pages"]["/Kids"][0].get_object()
+    content = page.raw_get("/Contents")
+    if isinstance(content, generic.ArrayObject):
+        content = content[0]
+    genuine_at = reader.xrefs[content.reference]
+    assert isinstance(genuine_at, int)
+    body = content.get_object().data + b"\nq 1 0 0 rg 0 0 595 842 re f Q\n"
+    out = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
+    forged_at = len(out)
+    n = content.idnum
+    out += b"%d 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (n, len(body), body)
+    xref_at = len(out)
+    trailer = reader.trailer
+    root, info = trailer.raw_get("/Root"), trailer.raw_get("/Info")
+    ids = b"".join(b"<" + i.original_bytes.hex().encode() + b">" for i in trailer["/ID"])
+    prev = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+    out += b"xref\n%d 1\n%010d 00000 n \n%d 1\n%010d 00000 n \n" % (n, forged_at, n, genuine_at)
+    out += b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [%s] /Prev %d >>\n" % (
+        int(trailer["/Size"]),
+        root.idnum,
+        info.idnum,
+        ids,
+        prev,
+    )
+    out += b"startxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
+
+
 def truncated_before_doc_timestamp(kit: Kit) -> bytes:
     """Cut back to the end of the last signature's revision (no document timestamp)."""
     pdf = kit.genuine.pdf
@@ -631,6 +668,12 @@ FORGERIES: list[Forgery] = [
     Forgery("contents_missing", "signature_format", contents_missing, what="Contents缺失"),
     Forgery("contents_empty", "signature_format", contents_empty, what="Contents清空"),
     Forgery("appended_after_eof", "trailing_data", appended_after_eof, what="%%EOF之后追加对象"),
+    Forgery(
+        "xref_lists_object_twice",
+        "modifications",
+        xref_lists_object_twice,
+        what="交叉引用表两次登记同一对象（阅读器与验证器看到不同内容）",
+    ),
     Forgery(
         "truncated_before_doc_timestamp",
         "complete",

@@ -8,10 +8,12 @@ wrong reason. The world (documents, registry, PKI state) is built once for the m
 from __future__ import annotations
 
 import io
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from sqlmodel import Session
@@ -26,7 +28,7 @@ from storage.archive import Archive
 from storage.db import get_engine
 from tests.documents.conftest import converter  # noqa: F401  (session fixture: the LibreOffice pool)
 from tests.verification.corpus import Corpus, Genuine, build, wipe
-from tests.verification.forgeries import FORGERIES, Forgery, Kit, cases
+from tests.verification.forgeries import FORGERIES, Forgery, Kit, cases, xref_lists_object_twice
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +122,7 @@ PYHANKO_MISSES = (
     "unknown_subfilter",
     "revoked_document",
     "superseded_document",
+    "xref_lists_object_twice",
 )
 
 
@@ -129,6 +132,34 @@ def test_pyhanko_alone_accepts_what_the_strict_checks_reject(forgery_id: str, co
     forgery = next(f for f in FORGERIES if f.id == forgery_id)
     kind = "agreement" if "agreement" in forgery.kinds else forgery.kinds[0]
     assert pyhanko_summary_ok(forgery.make(kit(corpus, kind)))
+
+
+def _red_share(pdf: bytes, tmp: Path) -> float:
+    """How much of page 1, as poppler draws it, is the forger's red."""
+    subprocess.run(
+        ["pdftoppm", "-r", "20", "-f", "1", "-l", "1", "-png", "-singlefile", "-", str(tmp / "page")],
+        input=pdf, capture_output=True, check=True,
+    )  # fmt: skip
+    image = Image.open(tmp / "page.png").convert("RGB")
+    pixels = image.width * image.height
+    red = sum(n for n, (r, g, b) in image.getcolors(pixels) or [] if r > 200 and g < 60 and b < 60)
+    return red / pixels
+
+
+def test_an_object_listed_twice_shows_a_viewer_what_pyhanko_does_not_see(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    """The forgery is real: poppler draws the forged page, pyHanko reads the signed one."""
+    genuine = corpus.genuine["notice"].pdf
+    forged = xref_lists_object_twice(kit(corpus, "notice"))
+    assert _red_share(genuine, tmp_path) < 0.05 and _red_share(forged, tmp_path) > 0.5
+
+    def first_content(pdf: bytes) -> bytes:
+        page = PdfFileReader(io.BytesIO(pdf), strict=False).root["/Pages"]["/Kids"][0].get_object()
+        contents = page["/Contents"]
+        return bytes((contents[0] if isinstance(contents, list) else contents).data)
+
+    assert first_content(forged) == first_content(genuine)
 
 
 def test_bytes_alone_pass_but_layout_checks_need_the_registry(corpus: Corpus) -> None:
