@@ -148,7 +148,7 @@ def measure(n: int, rounds: int, *, profile: bool = False) -> list[str]:
     labels = {
         "raw": "raw pyHanko validate_pdf_signature × 3",
         "raw+ts": "raw pyHanko, + validate_pdf_timestamp (document timestamp)",
-        "ours": "ours: verify_upload (all 16 checks, registry, archive)",
+        "ours": "ours: verify_upload (all 17 checks, registry, archive)",
     }
     for key, label in labels.items():
         walls, cpus = times[key]

@@ -647,15 +647,41 @@ async def _validate(parsed: ParsedPdf, contexts: _Contexts) -> None:
                 continue
             times = list(_tst_gen_times(sig.emb))
             sig.moment = times[0] if times else None
+            policy = _AFTER_COMPLETION if sig.revision == last else None
             sig.status = await async_validate_pdf_signature(
                 sig.emb,
                 signer_validation_context=contexts.at(sig.moment),
                 ts_validation_context=contexts.now,
-                diff_policy=_AFTER_COMPLETION if sig.revision == last else None,
+                diff_policy=policy,
             )
+            if sig.moment is not None and not _trusted_token(sig.status):
+                # The certificate was judged at the token's time before the token itself was: a
+                # token from anyone else's TSA proves no time, so judge the certificate as of now.
+                sig.moment = None
+                sig.status = await async_validate_pdf_signature(
+                    sig.emb,
+                    signer_validation_context=contexts.now,
+                    ts_validation_context=contexts.now,
+                    diff_policy=policy,
+                )
         except Exception as exc:  # pyHanko raises on many malformed inputs
             log.info("signature %s failed to validate: %r", sig.name, exc)
             sig.error = f"{type(exc).__name__}: {exc}"
+
+
+def _trusted_token(status: PdfSignatureStatus) -> bool:
+    ts = status.timestamp_validity
+    return ts is not None and ts.intact and ts.valid and ts.trusted
+
+
+def _signer_cert(sig: _Sig) -> asn1_x509.Certificate | None:
+    """The signing certificate, or None when the CMS does not identify one unambiguously."""
+    if sig.emb is None:
+        return None
+    try:
+        return sig.emb.signer_cert
+    except Exception:  # pyHanko raises when the SID matches no certificate, or several
+        return None
 
 
 def _cert_subject(cert: asn1_x509.Certificate | None) -> str:
@@ -668,12 +694,7 @@ def _cert_subject(cert: asn1_x509.Certificate | None) -> str:
 
 
 def _info(sig: _Sig) -> SignatureInfo:
-    cert = None
-    if sig.emb is not None:
-        try:
-            cert = sig.emb.signer_cert
-        except Exception:
-            cert = None
+    cert = _signer_cert(sig)
     return SignatureInfo(
         field_name=sig.name,
         doc_timestamp=sig.doc_ts,
@@ -920,9 +941,11 @@ def _layout_checks(
         if spec is None:
             r.fail("binding", f"签名域“{sig.name}”不属于任何登记的签署方")
             continue
-        cert = sig.emb.signer_cert.dump() if sig.emb is not None else b""
-        if cert not in spec.certificates:
-            who = _cert_subject(sig.emb.signer_cert if sig.emb is not None else None)
+        cert = _signer_cert(sig)
+        if cert is None:
+            r.fail("binding", f"{spec.party}的签名中无法确定唯一的签名证书")
+        elif cert.dump() not in spec.certificates:
+            who = _cert_subject(cert)
             r.fail("binding", f"{spec.party}的签名不是用登记给该方的证书签署的（实际签名证书：{who}）")
     r.passed("binding", "每个签名域都由登记给对应签署方的证书签署")
 

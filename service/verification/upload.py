@@ -10,6 +10,9 @@ expected layout) are :mod:`signing.verify`; this module supplies what only the r
 * the expected layout: the kind's signature fields in the recorded signing order, each with the
   certificate(s) registered for that party (the one the signing request records, else every
   certificate of the party: the region office's seal at issuance has no request);
+* that every signed revision is byte for byte the archived one: a signature's CMS lies outside
+  what it signs, so without this its unsigned parts could be rewritten and the file finished
+  again with any TSA, our public one included;
 * how many parties signed and whether the document is complete, so a file cut back to an earlier
   revision fails;
 * whether it stands: not revoked, superseded, voided or declined.
@@ -52,7 +55,7 @@ from signing.verify import (
     parse_pdf,
     verify_parsed,
 )
-from storage.archive import Archive
+from storage.archive import Archive, ArchiveError
 from storage.models import (
     Document,
     DocumentStatus,
@@ -73,6 +76,7 @@ log = logging.getLogger(__name__)
 REGISTRY_CHECKS: dict[str, str] = {
     "registry": "文书已在本平台登记",
     "first_revision": "签署前的原始文件与存档原件完全一致",
+    "archived_revisions": "各签名版本与存档逐字节一致",
     "status": "文书未被撤销或替代",
 }
 ALL_CHECKS: dict[str, str] = {**CHECKS, **REGISTRY_CHECKS}
@@ -148,7 +152,7 @@ def _verify(
     )
     if result.unverifiable is not None:
         return _unverifiable(sha, result.unverifiable)
-    checks = (*result.checks, *_registry_checks(session, parsed, doc, matched_end))
+    checks = (*result.checks, *_registry_checks(session, archive, parsed, doc, matched_end))
     verdict = Verdict.VALID if all(c.passed for c in checks) else Verdict.INVALID
     ref = None
     if doc is not None:
@@ -303,7 +307,7 @@ def _when(moment: datetime | None) -> str:
 
 
 def _registry_checks(
-    session: Session, parsed: ParsedPdf, doc: Document | None, matched_end: int | None
+    session: Session, archive: Archive, parsed: ParsedPdf, doc: Document | None, matched_end: int | None
 ) -> list[Check]:
     def check(code: str, passed: bool, reason: str) -> Check:
         return Check(code, REGISTRY_CHECKS[code], passed, reason)
@@ -313,6 +317,7 @@ def _registry_checks(
         return [
             check("registry", False, missing),
             check("first_revision", False, "没有登记的原件可供比对"),
+            check("archived_revisions", False, "没有登记的存档版本可供比对"),
             check("status", False, "没有登记记录，无法确认文书状态"),
         ]
     title = get_kind(doc.kind).title
@@ -327,8 +332,31 @@ def _registry_checks(
         out.append(check("first_revision", False, "存档原件之后、第一个签名之前还有未登记的修改"))
     else:
         out.append(check("first_revision", True, "第一个签名之前的文件内容与存档原件逐字节一致"))
+    out.append(_archived_revisions_check(archive, parsed, doc))
     out.append(_status_check(session, doc, title))
     return out
+
+
+def _archived_revisions_check(archive: Archive, parsed: ParsedPdf, doc: Document) -> Check:
+    """Each signature's revision, its CMS included, as archived: the archive's newest state holds
+    every earlier one as its prefix (revisions are incremental updates), so one comparison each."""
+
+    def check(passed: bool, reason: str) -> Check:
+        return Check("archived_revisions", REGISTRY_CHECKS["archived_revisions"], passed, reason)
+
+    regular = [s for s in parsed.signed if not s.doc_ts]
+    if not regular:
+        return check(False, "文件中没有签名版本可供比对")
+    try:
+        current = archive.get(doc.current_sha256)
+    except ArchiveError:
+        log.error("archived state %s of document %s is missing or damaged", doc.current_sha256, doc.id)
+        return check(False, "存档版本缺失或损坏，无法比对")
+    for sig in regular:
+        end = parsed.revision_ends[sig.revision] if 0 <= sig.revision < len(parsed.revision_ends) else None
+        if end is None or end > len(current) or parsed.data[:end] != current[:end]:
+            return check(False, f"签名域“{sig.name}”所在的版本与存档不一致：签名数据在签署后被改写过")
+    return check(True, f"{len(regular)}个签名版本（含签名数据）与存档逐字节一致")
 
 
 def _status_check(session: Session, doc: Document, title: str) -> Check:

@@ -250,6 +250,7 @@ def build(engine: Engine, archive: Archive, converter: Converter) -> Corpus:
         record = pki.revoke(session, serial, "私钥泄露")
         session.commit()
         assert record.revoked_at is not None
+        time.sleep(1.1)  # and what the forgeries sign with the revoked key clearly later
         corpus = Corpus(
             genuine=genuine,
             other_agreement=found[0],

@@ -35,6 +35,7 @@ from doc_templates.kinds import get_kind
 from service.pki.fields import field_name, fields_for, role_label
 from signing import (
     FieldSpec,
+    LocalTimeStamper,
     Pki,
     SignerSpec,
     SigningError,
@@ -168,11 +169,13 @@ def resign(
     base: Genuine | None = None,
     after_first: Callable[[bytes], bytes] | None = None,
     extra_roots: tuple[x509.Certificate, ...] = (),
+    timestampers: dict[str, TimeStamper] | None = None,
 ) -> bytes:
     """The document signed again from its rendered PDF, every party in order, then B-LTA.
 
     :param signers: party → who signs in its place (default: the genuine party).
     :param fields: party → whose field it signs (default: its own).
+    :param timestampers: party → whose TSA stamps its signature (default: ours).
     :param rendered: start from these bytes instead of the archived rendered PDF.
     :param after_first: an edit made between the first and the second signature.
     """
@@ -188,7 +191,7 @@ def resign(
             pdf,
             spec,
             target,
-            timestamper=kit.tsa,
+            timestamper=(timestampers or {}).get(party) or kit.tsa,
             certify=i == 0,
             later_fields=[f for f in order if f.name != target.name] if i == 0 else (),
             stamp=StampSpec(role=role_label(kind, party), signer_name=_cn(spec)),
@@ -478,6 +481,38 @@ def xref_lists_object_twice(kit: Kit) -> bytes:
     return bytes(out)
 
 
+def cms_rewritten_without_keys(kit: Kit) -> bytes:
+    """No key needed: cut back to the last signature, rewrite its CMS where the signature does not
+    reach (here: the SignedData's digestAlgorithms emptied), finish again with our public TSA.
+
+    Contents and signers are unchanged and every signature still verifies; only the archive can
+    tell that the bytes are not the ones issued.
+    """
+    pdf = kit.genuine.pdf
+    _, (_, b, c, d) = _last_signature(pdf)
+    cut = pdf[: c + d]
+    info = cms.ContentInfo.load(bytes.fromhex(cut[b + 1 : c - 1].decode()))  # the zero padding is ignored
+    info["content"]["digest_algorithms"] = cms.DigestAlgorithms([])
+    new = info.dump().hex().encode()
+    assert len(new) <= c - b - 2
+    return finish(kit, cut[: b + 1] + new.ljust(c - b - 2, b"0") + cut[c - 1 :])
+
+
+def signer_certificate_removed(kit: Kit) -> bytes:
+    """No key needed: the last signature's CMS loses its signer's certificate, so the signature no
+    longer says who signed. The bytes stay where they were; the document timestamp breaks too."""
+    pdf = kit.genuine.pdf
+    _, (_, b, c, _) = _last_signature(pdf)
+    info = cms.ContentInfo.load(bytes.fromhex(pdf[b + 1 : c - 1].decode()))  # the zero padding is ignored
+    signed = info["content"]
+    serial = signed["signer_infos"][0]["sid"].chosen["serial_number"].native
+    kept = [cert for cert in signed["certificates"] if cert.chosen.serial_number != serial]
+    assert len(kept) < len(signed["certificates"])
+    signed["certificates"] = cms.CertificateSet(kept)
+    new = info.dump().hex().encode()
+    return pdf[: b + 1] + new.ljust(c - b - 2, b"0") + pdf[c - 1 :]
+
+
 def truncated_before_doc_timestamp(kit: Kit) -> bytes:
     """Cut back to the end of the last signature's revision (no document timestamp)."""
     pdf = kit.genuine.pdf
@@ -554,6 +589,23 @@ def revoked_signer(kit: Kit) -> bytes:
         return resign(kit, {"unit": kit.corpus.revoked_unit}, base=base)
     party = "unit" if "unit" in kit.parties else kit.parties[-1]
     return resign(kit, {party: kit.corpus.revoked_unit})
+
+
+def revoked_signer_backdated(kit: Kit) -> bytes:
+    """The revoked key again, its signature timestamped by the forger's own TSA a second before
+    the revocation. That token proves no time, so the certificate must be judged as of now."""
+    revoked_at = kit.corpus.revoked_at
+    when = (revoked_at if revoked_at.tzinfo else revoked_at.replace(tzinfo=UTC)) - timedelta(seconds=1)
+    key = _key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "时间戳服务")])
+    tsa = LocalTimeStamper(
+        key, _leaf(name, name, key, key, not_before=when - timedelta(days=1)), clock=lambda: when
+    )
+    if kit.kind == "agreement":
+        base = kit.corpus.revoked_unit_agreement
+        return resign(kit, {"unit": kit.corpus.revoked_unit}, base=base, timestampers={"unit": tsa})
+    party = "unit" if "unit" in kit.parties else kit.parties[-1]
+    return resign(kit, {party: kit.corpus.revoked_unit}, timestampers={party: tsa})
 
 
 def unknown_subfilter(kit: Kit) -> bytes:
@@ -669,6 +721,18 @@ FORGERIES: list[Forgery] = [
     Forgery("contents_empty", "signature_format", contents_empty, what="Contents清空"),
     Forgery("appended_after_eof", "trailing_data", appended_after_eof, what="%%EOF之后追加对象"),
     Forgery(
+        "signer_certificate_removed",
+        "binding",
+        signer_certificate_removed,
+        what="删去签名数据中的签名证书（无法确定签署人）",
+    ),
+    Forgery(
+        "cms_rewritten_without_keys",
+        "archived_revisions",
+        cms_rewritten_without_keys,
+        what="无需密钥改写签名数据的未签部分，再用本平台时间戳重新完成",
+    ),
+    Forgery(
         "xref_lists_object_twice",
         "modifications",
         xref_lists_object_twice,
@@ -695,6 +759,12 @@ FORGERIES: list[Forgery] = [
     Forgery("swapped_roles", "binding", swapped_roles, MULTI, what="两方互换签名域"),
     Forgery("copied_signature", "integrity", copied_signature, what="从另一文书复制的签名"),
     Forgery("revoked_signer", "revocation", revoked_signer, what="证书吊销后用其私钥签署"),
+    Forgery(
+        "revoked_signer_backdated",
+        "revocation",
+        revoked_signer_backdated,
+        what="证书吊销后用其私钥签署，并用自建时间戳服务把签名时间倒签到吊销之前",
+    ),
     Forgery("unknown_subfilter", "signature_format", unknown_subfilter, what="未知SubFilter"),
     Forgery("unknown_filter", "signature_format", unknown_filter, what="未知Filter"),
     Forgery(

@@ -128,12 +128,12 @@ def test_a_document_signed_through_the_real_flow_verifies(
         archived = Archive.at(Path(get_settings().data_dir)).get(doc.current_sha256)
     assert archived == pdf.content, "the download is the archived current revision"
 
-    # (a) The upload verification: every one of the 16 checks passes.
+    # (a) The upload verification: every one of the 17 checks passes.
     r = client.post("/api/v1/verify", files={"file": ("文书.pdf", pdf.content, "application/pdf")})
     assert r.status_code == 200, r.text
     body = r.json()
     statuses = {c["code"]: (c["passed"], c["reason"]) for c in body["checks"]}
-    assert list(statuses) == list(ALL_CHECKS) and len(statuses) == 16
+    assert list(statuses) == list(ALL_CHECKS) and len(statuses) == 17
     for check, (passed, reason) in statuses.items():
         assert passed, f"{kind}: check {check} failed: {reason}"
     assert body["verdict"] == "有效" and body["valid"] is True

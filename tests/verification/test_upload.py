@@ -78,7 +78,7 @@ def test_genuine_agreement_is_valid_with_every_check_passed(api: TestClient, sma
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["verdict"] == "有效" and body["valid"] is True
-    assert len(body["checks"]) == 16 and all(c["passed"] for c in body["checks"]), body["checks"]
+    assert len(body["checks"]) == 17 and all(c["passed"] for c in body["checks"]), body["checks"]
     assert all(c["title"] and c["reason"] for c in body["checks"])
     assert body["document"]["kind"] == "agreement" and body["document"]["title"] == "三方服务协议"
     parties = [s["party"] for s in body["signatures"]]
@@ -158,7 +158,7 @@ def test_cli_in_a_process_of_its_own(small: Small, tmp_path: Path) -> None:
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert ok.stdout.count("✓") == 16 and "✗" not in ok.stdout and "结论：有效" in ok.stdout
+    assert ok.stdout.count("✓") == 17 and "✗" not in ok.stdout and "结论：有效" in ok.stdout
 
 
 def test_cli_exit_codes_and_json(small: Small, tmp_path: Path) -> None:
