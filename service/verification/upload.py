@@ -328,6 +328,9 @@ def _registry_checks(
                 "first_revision", False, f"文件中签署前的原始内容与存档的{title}原件不一致：文件内容被改动过"
             )
         )
+    elif matched_end != parsed.unsigned_end and parsed.format_problems:
+        # A signature that cannot be taken apart hides where signing began.
+        out.append(check("first_revision", False, "文件中有无法解析的签名，无法确定签署前的原始内容"))
     elif matched_end != parsed.unsigned_end:
         out.append(check("first_revision", False, "存档原件之后、第一个签名之前还有未登记的修改"))
     else:

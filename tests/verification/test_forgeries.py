@@ -28,7 +28,14 @@ from storage.archive import Archive
 from storage.db import get_engine
 from tests.documents.conftest import converter  # noqa: F401  (session fixture: the LibreOffice pool)
 from tests.verification.corpus import Corpus, Genuine, build, wipe
-from tests.verification.forgeries import FORGERIES, Forgery, Kit, cases, xref_lists_object_twice
+from tests.verification.forgeries import (
+    FORGERIES,
+    Forgery,
+    Kit,
+    cases,
+    contents_empty,
+    xref_lists_object_twice,
+)
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +140,16 @@ def test_pyhanko_alone_accepts_what_the_strict_checks_reject(forgery_id: str, co
     forgery = next(f for f in FORGERIES if f.id == forgery_id)
     kind = "agreement" if "agreement" in forgery.kinds else forgery.kinds[0]
     assert pyhanko_summary_ok(forgery.make(kit(corpus, kind)))
+
+
+def test_an_unreadable_seal_is_not_called_an_unregistered_change(
+    corpus: Corpus, db: Session, archive: Archive
+) -> None:
+    """With the notice's only seal unreadable, where signing began is unknown, and the report says so."""
+    report = verify_upload(db, archive, contents_empty(kit(corpus, "notice")))
+    first = next(c for c in report.checks if c.code == "first_revision")
+    assert not first.passed and first.reason == "文件中有无法解析的签名，无法确定签署前的原始内容"
+    assert "signature_format" in report.failed()
 
 
 def _red_share(pdf: bytes, tmp: Path) -> float:
