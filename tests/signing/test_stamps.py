@@ -105,12 +105,11 @@ class TestSeal:
         assert status.signatures[0].ok, status.signatures[0].problem
 
     def test_new_name_does_not_subset_the_face(self, fonts: S.StampFonts) -> None:
-        """A name never seen before only draws its own outlines: fast, and nothing cut from the face."""
-        import time
+        """A name never seen before only draws its own outlines; nothing is cut from the face.
 
+        How fast that is, is ``bench/sign.py``'s to measure (the stamp column), not a test's.
+        """
         before = dict(fonts._small)
-        t = time.process_time()
         for name in ("欧阳明轩", "司马静怡", "上官婉儿", "诸葛孔明"):
             fonts.style(S.StampSpec("丙方（志愿者）", name))
         assert fonts._small == before
-        assert (time.process_time() - t) / 4 < 0.05
