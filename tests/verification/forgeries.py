@@ -120,6 +120,20 @@ def _edit_last_signature(pdf: bytes, old: bytes, new: bytes) -> bytes:
     return pdf[:pos] + new + pdf[pos + len(old) :]
 
 
+def _last_cms(pdf: bytes) -> tuple[cms.ContentInfo, tuple[int, int]]:
+    """The newest approval signature's CMS, and the ByteRange gap ``(b, c)`` its hex string fills."""
+    _, (_, b, c, _) = _last_signature(pdf)
+    return cms.ContentInfo.load(bytes.fromhex(pdf[b + 1 : c - 1].decode())), (b, c)  # padding ignored
+
+
+def _with_cms(pdf: bytes, gap: tuple[int, int], der: bytes) -> bytes:
+    """``pdf`` with the signature value in the ByteRange gap replaced by ``der``, zero-padded in place."""
+    b, c = gap
+    hexed = der.hex().encode()
+    assert len(hexed) <= c - b - 2
+    return pdf[: b + 1] + hexed.ljust(c - b - 2, b"0") + pdf[c - 1 :]
+
+
 def _forged_page(w: BasePdfFileWriter) -> generic.DictionaryObject:
     """An A4 page of the forger's own (a blue square), its content stream added to ``w``."""
     return generic.DictionaryObject(
@@ -488,29 +502,22 @@ def cms_rewritten_without_keys(kit: Kit) -> bytes:
     Contents and signers are unchanged and every signature still verifies; only the archive can
     tell that the bytes are not the ones issued.
     """
-    pdf = kit.genuine.pdf
-    _, (_, b, c, d) = _last_signature(pdf)
-    cut = pdf[: c + d]
-    info = cms.ContentInfo.load(bytes.fromhex(cut[b + 1 : c - 1].decode()))  # the zero padding is ignored
+    cut = truncated_before_doc_timestamp(kit)
+    info, gap = _last_cms(cut)
     info["content"]["digest_algorithms"] = cms.DigestAlgorithms([])
-    new = info.dump().hex().encode()
-    assert len(new) <= c - b - 2
-    return finish(kit, cut[: b + 1] + new.ljust(c - b - 2, b"0") + cut[c - 1 :])
+    return finish(kit, _with_cms(cut, gap, info.dump()))
 
 
 def signer_certificate_removed(kit: Kit) -> bytes:
     """No key needed: the last signature's CMS loses its signer's certificate, so the signature no
     longer says who signed. The bytes stay where they were; the document timestamp breaks too."""
-    pdf = kit.genuine.pdf
-    _, (_, b, c, _) = _last_signature(pdf)
-    info = cms.ContentInfo.load(bytes.fromhex(pdf[b + 1 : c - 1].decode()))  # the zero padding is ignored
+    info, gap = _last_cms(kit.genuine.pdf)
     signed = info["content"]
     serial = signed["signer_infos"][0]["sid"].chosen["serial_number"].native
     kept = [cert for cert in signed["certificates"] if cert.chosen.serial_number != serial]
     assert len(kept) < len(signed["certificates"])
     signed["certificates"] = cms.CertificateSet(kept)
-    new = info.dump().hex().encode()
-    return pdf[: b + 1] + new.ljust(c - b - 2, b"0") + pdf[c - 1 :]
+    return _with_cms(kit.genuine.pdf, gap, info.dump())
 
 
 def truncated_before_doc_timestamp(kit: Kit) -> bytes:
@@ -577,9 +584,7 @@ def copied_signature(kit: Kit) -> bytes:
     pdf = kit.genuine.pdf
     mine = next(e for e in _reader(pdf).embedded_regular_signatures if e.field_name == field_name(party))
     _, b, c, _ = (int(v) for v in mine.byte_range)
-    hexed = other.pkcs7_content.rstrip(b"\x00").hex().encode()
-    assert len(hexed) <= c - b - 2
-    return pdf[: b + 1] + hexed.ljust(c - b - 2, b"0") + pdf[c - 1 :]
+    return _with_cms(pdf, (b, c), cms.ContentInfo.load(other.pkcs7_content).dump())  # padding ignored
 
 
 def revoked_signer(kit: Kit) -> bytes:
